@@ -1,0 +1,68 @@
+//! The errors of the domain and of its ports.
+
+use std::time::Duration;
+
+/// What a use case can fail with. The HTTP layer maps each variant to one status and one
+/// stable problem `code`.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("sign-in required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("{field}: {message}")]
+    Validation { field: &'static str, message: String },
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("the object changed since it was read")]
+    PreconditionFailed,
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(&'static str),
+    #[error("this bot is suspended")]
+    BotSuspended,
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CoreError {
+    pub fn validation(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// What a storage adapter can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A create collided with an existing key (id, share code, client message id).
+    #[error("already exists")]
+    AlreadyExists,
+    /// A conditional write found another version than the one expected.
+    #[error("version mismatch")]
+    VersionMismatch,
+    /// The backing service cannot be reached or refused to work; worth a retry later.
+    #[error("store unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Anything else: a bug or corrupt data. Never shown to a client.
+    #[error("store failure")]
+    Other(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// What a model provider can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    #[error("the model provider did not answer in time")]
+    Timeout,
+    #[error("the model provider is rate limiting")]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("the model provider failed: {0}")]
+    Provider(String),
+    #[error("no provider is configured for model {0}")]
+    NotConfigured(String),
+}

@@ -1,0 +1,126 @@
+//! Identifiers. Object ids are ULIDs (time-ordered, so listings page by id); share and
+//! invite codes are 128-bit random secrets, separate from any id.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $field:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Accepts a 26-character ULID in Crockford base32 (as produced by the id source).
+            pub fn parse(s: &str) -> Result<Self, CoreError> {
+                if s.len() == 26 && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    Ok(Self(s.to_ascii_uppercase()))
+                } else {
+                    Err(CoreError::validation($field, "is not a valid id"))
+                }
+            }
+
+            /// Wraps a value read back from storage, which only ever holds parsed ids.
+            pub fn from_trusted(s: impl Into<String>) -> Self {
+                Self(s.into())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// The id of a bot config (`chatConfigId`).
+    BotId,
+    "chatConfigId"
+);
+id_type!(
+    /// The id of a session.
+    SessionId,
+    "sessionId"
+);
+id_type!(
+    /// The id of a room.
+    RoomId,
+    "roomId"
+);
+
+macro_rules! secret_code {
+    ($(#[$doc:meta])* $name:ident, $field:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Accepts 22 to 64 URL-safe characters; the id source makes 22 (128 bits).
+            pub fn parse(s: &str) -> Result<Self, CoreError> {
+                if (22..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                    Ok(Self(s.to_owned()))
+                } else {
+                    Err(CoreError::validation($field, "is not a valid code"))
+                }
+            }
+
+            pub fn from_trusted(s: impl Into<String>) -> Self {
+                Self(s.into())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+secret_code!(
+    /// The secret in a bot's share link.
+    ShareCode,
+    "shareCode"
+);
+secret_code!(
+    /// The secret in a room's invite link.
+    InviteCode,
+    "inviteCode"
+);
+
+/// A user's id: the Cognito `sub` (or the development identity provider's).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(String);
+
+impl UserId {
+    /// Accepts 1 to 128 printable ASCII characters without spaces or slashes.
+    pub fn parse(s: &str) -> Result<Self, CoreError> {
+        if (1..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic() && b != b'/') {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(CoreError::validation("userId", "is not a valid user id"))
+        }
+    }
+
+    pub fn from_trusted(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for UserId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -1,0 +1,87 @@
+//! Messages: one stored item each, numbered per conversation.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{RoomId, SessionId};
+use crate::values::ClientMessageId;
+
+/// The conversation a message belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Conversation {
+    Session(SessionId),
+    Room(RoomId),
+}
+
+impl Conversation {
+    /// A storage key, unique across both kinds.
+    pub fn key(&self) -> String {
+        match self {
+            Conversation::Session(id) => format!("s#{id}"),
+            Conversation::Room(id) => format!("r#{id}"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    /// Stored; for a user message that wants a reply, the model call is under way.
+    Pending,
+    /// Complete.
+    Ok,
+    /// The model call failed; a retry with the same `clientMessageId` tries again.
+    Failed,
+}
+
+/// Tokens a model call used.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    pub input_tokens: u32,
+    pub output_tokens: u32,
+}
+
+/// The author id of the bot's own messages.
+pub const BOT_AUTHOR: &str = "bot";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub seq: u64,
+    pub role: Role,
+    /// A user id, `guest`, or `bot`.
+    pub author_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
+    pub content: String,
+    pub status: MessageStatus,
+    pub created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_message_id: Option<ClientMessageId>,
+    /// On a user message: the seq of the bot's reply, once stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_seq: Option<u64>,
+}
+
+/// A message before the store gives it its sequence number.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewMessage {
+    pub role: Role,
+    pub author_id: String,
+    pub author_name: Option<String>,
+    pub content: String,
+    pub status: MessageStatus,
+    pub created_at: DateTime<Utc>,
+    pub usage: Option<Usage>,
+    pub client_message_id: Option<ClientMessageId>,
+}

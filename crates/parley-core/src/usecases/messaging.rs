@@ -1,0 +1,318 @@
+//! Sending a message: validate → check quota → store the user message → call the model
+//! → store the reply → return both. A failed model call leaves the user message stored
+//! and marked failed; a retry with the same `clientMessageId` picks it up again.
+
+use super::{Parley, found};
+use crate::bot::BotConfig;
+use crate::error::{CoreError, StoreError};
+use crate::ids::{RoomId, SessionId};
+use crate::message::{BOT_AUTHOR, Conversation, Message, MessageStatus, NewMessage, Role};
+use crate::policy;
+use crate::ports::{ChatRequest, ChatTurn, MessageRange};
+use crate::principal::Principal;
+use crate::prompt;
+use crate::quota::{QuotaCharge, QuotaOutcome, tier_of};
+use crate::room::{ReplyMode, mentions_bot};
+use crate::session::Session;
+use crate::values::{ClientMessageId, MessageText};
+
+/// The stored user message and the bot's reply (none when a room's bot stays silent).
+#[derive(Clone, Debug)]
+pub struct SendOutcome {
+    pub user_message: Message,
+    pub reply: Option<Message>,
+}
+
+/// Who is writing and where, resolved once per send.
+struct Sender {
+    conversation: Conversation,
+    author_id: String,
+    author_name: Option<String>,
+    in_room: bool,
+}
+
+/// The model settings for one call: the bot's, with a session's overrides if allowed.
+struct Effective<'a> {
+    bot: &'a BotConfig,
+    session: Option<&'a Session>,
+}
+
+impl Parley {
+    /// `POST /session-message`.
+    #[tracing::instrument(skip_all, fields(session_id = %id))]
+    pub async fn send_to_session(
+        &self,
+        principal: &Principal,
+        id: &SessionId,
+        text: &str,
+        client_message_id: Option<&str>,
+    ) -> Result<SendOutcome, CoreError> {
+        let text = MessageText::parse(text)?;
+        let cmid = client_message_id.map(ClientMessageId::parse).transpose()?;
+        let session = self.get_session(principal, id).await?;
+        let bot = found(self.ports.bots.get(&session.chat_config_id).await)?;
+        policy::bot_serving(principal, &bot)?;
+        let (author_id, author_name) = match principal.user() {
+            Some(user) => (user.id.to_string(), Some(user.display_name())),
+            None => ("guest".to_owned(), None),
+        };
+        let sender = Sender {
+            conversation: Conversation::Session(id.clone()),
+            author_id,
+            author_name,
+            in_room: false,
+        };
+        let effective = Effective {
+            bot: &bot,
+            session: Some(&session),
+        };
+        self.send(principal, &sender, &effective, text, cmid, true).await
+    }
+
+    /// `POST /room/{id}/messages`: the bot answers every message, or only `@bot` ones.
+    #[tracing::instrument(skip_all, fields(room_id = %id))]
+    pub async fn send_to_room(
+        &self,
+        principal: &Principal,
+        id: &RoomId,
+        text: &str,
+        client_message_id: Option<&str>,
+    ) -> Result<SendOutcome, CoreError> {
+        let text = MessageText::parse(text)?;
+        let cmid = client_message_id.map(ClientMessageId::parse).transpose()?;
+        let (room, user) = self.room_as_member(principal, id).await?;
+        let bot = found(self.ports.bots.get(&room.chat_config_id).await)?;
+        policy::bot_serving(principal, &bot)?;
+        let wants_reply = room.reply_mode == ReplyMode::Always || mentions_bot(text.as_str());
+        let sender = Sender {
+            conversation: Conversation::Room(id.clone()),
+            author_id: user.id.to_string(),
+            author_name: Some(user.display_name()),
+            in_room: true,
+        };
+        self.send(
+            principal,
+            &sender,
+            &Effective {
+                bot: &bot,
+                session: None,
+            },
+            text,
+            cmid,
+            wants_reply,
+        )
+        .await
+    }
+
+    async fn send(
+        &self,
+        principal: &Principal,
+        sender: &Sender,
+        effective: &Effective<'_>,
+        text: MessageText,
+        cmid: Option<ClientMessageId>,
+        wants_reply: bool,
+    ) -> Result<SendOutcome, CoreError> {
+        if let Some(cmid) = &cmid {
+            let existing = self
+                .ports
+                .messages
+                .find_by_client_id(&sender.conversation, &sender.author_id, cmid)
+                .await?;
+            if let Some(existing) = existing {
+                return self.resume(sender, effective, existing).await;
+            }
+        }
+        if wants_reply {
+            self.charge_quota(principal, effective).await?;
+        }
+        let new = NewMessage {
+            role: Role::User,
+            author_id: sender.author_id.clone(),
+            author_name: sender.author_name.clone(),
+            content: text.as_str().to_owned(),
+            status: if wants_reply {
+                MessageStatus::Pending
+            } else {
+                MessageStatus::Ok
+            },
+            created_at: self.now(),
+            usage: None,
+            client_message_id: cmid.clone(),
+        };
+        let user_message = match self.ports.messages.append(&sender.conversation, &new).await {
+            Ok(m) => m,
+            // A concurrent retry with the same id stored it first: answer as that retry will.
+            Err(StoreError::AlreadyExists) if cmid.is_some() => {
+                let cmid = cmid.as_ref().ok_or(CoreError::NotFound)?;
+                let existing = self
+                    .ports
+                    .messages
+                    .find_by_client_id(&sender.conversation, &sender.author_id, cmid);
+                return self.resume(sender, effective, found(existing.await)?).await;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !wants_reply {
+            return Ok(SendOutcome {
+                user_message,
+                reply: None,
+            });
+        }
+        self.answer(sender, effective, user_message).await
+    }
+
+    /// A send whose client message id is already stored: return the stored exchange, or
+    /// take up a failed (or long-abandoned) model call again. Never charges twice.
+    async fn resume(
+        &self,
+        sender: &Sender,
+        effective: &Effective<'_>,
+        existing: Message,
+    ) -> Result<SendOutcome, CoreError> {
+        match (existing.status, existing.reply_seq) {
+            (MessageStatus::Ok, Some(seq)) => {
+                let reply = self.ports.messages.get(&sender.conversation, seq).await?;
+                Ok(SendOutcome {
+                    user_message: existing,
+                    reply,
+                })
+            }
+            (MessageStatus::Ok, None) => Ok(SendOutcome {
+                user_message: existing,
+                reply: None,
+            }),
+            (MessageStatus::Pending, _) if self.now() - existing.created_at < self.settings.pending_timeout => Err(
+                CoreError::Conflict("this message is still being answered; retry in a moment"),
+            ),
+            (MessageStatus::Pending | MessageStatus::Failed, _) => self.answer(sender, effective, existing).await,
+        }
+    }
+
+    /// Calls the model for a stored user message and stores the reply.
+    async fn answer(
+        &self,
+        sender: &Sender,
+        effective: &Effective<'_>,
+        mut user_message: Message,
+    ) -> Result<SendOutcome, CoreError> {
+        let conversation = &sender.conversation;
+        let range = MessageRange::Before {
+            before: Some(user_message.seq),
+            limit: effective.bot.memory.max_messages,
+        };
+        let history = self.ports.messages.list(conversation, range).await?;
+        let request = self.chat_request(effective, &history, &user_message, sender.in_room);
+        let reply = match self.ports.llm.complete(&request).await {
+            Ok(reply) => reply,
+            Err(e) => {
+                tracing::warn!(error = %e, model = request.model, "model call failed");
+                self.ports
+                    .messages
+                    .set_status(conversation, user_message.seq, MessageStatus::Failed, None)
+                    .await?;
+                return Err(e.into());
+            }
+        };
+        let reply = NewMessage {
+            role: Role::Assistant,
+            author_id: BOT_AUTHOR.to_owned(),
+            author_name: None,
+            content: reply.text,
+            status: MessageStatus::Ok,
+            created_at: self.now(),
+            usage: Some(reply.usage),
+            client_message_id: None,
+        };
+        let reply = self.ports.messages.append(conversation, &reply).await?;
+        self.ports
+            .messages
+            .set_status(conversation, user_message.seq, MessageStatus::Ok, Some(reply.seq))
+            .await?;
+        user_message.status = MessageStatus::Ok;
+        user_message.reply_seq = Some(reply.seq);
+        tracing::info!(
+            model = request.model,
+            input_tokens = reply.usage.map(|u| u.input_tokens),
+            output_tokens = reply.usage.map(|u| u.output_tokens),
+            "model answered"
+        );
+        Ok(SendOutcome {
+            user_message,
+            reply: Some(reply),
+        })
+    }
+
+    fn chat_request(
+        &self,
+        effective: &Effective<'_>,
+        history: &[Message],
+        user_message: &Message,
+        in_room: bool,
+    ) -> ChatRequest {
+        let bot = effective.bot;
+        let overrides = effective
+            .session
+            .filter(|_| bot.allow_session_overrides)
+            .map(|s| &s.overrides);
+        let model = overrides.and_then(|o| o.model.as_ref()).unwrap_or(&bot.model);
+        let owner_prompt = overrides
+            .and_then(|o| o.system_prompt.as_ref())
+            .unwrap_or(&bot.system_prompt);
+        let temperature = overrides.and_then(|o| o.temperature).unwrap_or(bot.temperature);
+        let content = match (&user_message.author_name, in_room) {
+            (Some(name), true) => format!("{name}: {}", user_message.content),
+            _ => user_message.content.clone(),
+        };
+        ChatRequest {
+            model: model.as_str().to_owned(),
+            system_prompt: prompt::system_prompt(owner_prompt.as_str(), self.now()),
+            messages: prompt::window(
+                history,
+                bot.memory,
+                ChatTurn {
+                    role: Role::User,
+                    content,
+                },
+                in_room,
+            ),
+            temperature: temperature.value(),
+            max_output_tokens: bot.max_output_tokens,
+        }
+    }
+
+    /// Charges, all or nothing: the bot's daily limit, then the sender's own limit (a
+    /// user's daily messages by tier, or a guest session's allowance).
+    async fn charge_quota(&self, principal: &Principal, effective: &Effective<'_>) -> Result<(), CoreError> {
+        let bot = effective.bot;
+        let end_of_day = Some(self.end_of_day());
+        let mut charges = vec![QuotaCharge {
+            key: self.bot_daily_key(&bot.chat_config_id),
+            limit: bot.limits.daily_messages,
+            expires_at: end_of_day,
+            scope: "the bot's daily messages",
+        }];
+        match principal {
+            Principal::User(user) => charges.push(QuotaCharge {
+                key: format!("user#{}#{}", user.id, self.now().format("%Y-%m-%d")),
+                limit: tier_of(user).user_daily_messages,
+                expires_at: end_of_day,
+                scope: "your daily messages",
+            }),
+            Principal::Guest { session_id, .. } => charges.push(QuotaCharge {
+                key: format!("guest#{session_id}"),
+                limit: bot.limits.guest_messages_per_session,
+                expires_at: None,
+                scope: "this guest session's messages",
+            }),
+            Principal::Anonymous => return Err(CoreError::Unauthorized),
+        }
+        match self.ports.quotas.try_consume(&charges).await? {
+            QuotaOutcome::Granted => Ok(()),
+            QuotaOutcome::Denied { key } => {
+                let scope = charges.iter().find(|c| c.key == key).map_or("a quota", |c| c.scope);
+                Err(CoreError::QuotaExceeded(scope))
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The use cases: one method of [`Parley`] per API operation. Each takes the caller
+//! first, asks [`crate::policy`] whether they may, and speaks to the ports.
+
+mod bots;
+mod messaging;
+mod rooms;
+mod sessions;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Days, Utc};
+
+pub use bots::{BotFields, BotList, BotView, LimitsFields, MemoryFields, SharingFields, is_owner};
+pub use messaging::SendOutcome;
+pub use rooms::{JoinRoom, NewRoom};
+pub use sessions::{NewSession, SessionChanges, SessionStart};
+
+use crate::error::{CoreError, StoreError};
+use crate::models::ModelCatalog;
+use crate::ports::{
+    BotStore, Clock, IdSource, LlmProvider, MessageStore, PageRequest, QuotaStore, RoomStore, SessionStore,
+};
+use crate::values::PageLimit;
+
+/// Platform settings the use cases need.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where the web app is served; share links start with it.
+    pub public_url: String,
+    /// If set, only members of this Cognito group may create bots.
+    pub creators_group: Option<String>,
+    /// How long a model call may stay pending before a retry may take it over.
+    pub pending_timeout: chrono::Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8787".into(),
+            creators_group: None,
+            pending_timeout: chrono::Duration::minutes(2),
+        }
+    }
+}
+
+/// Everything a use case may touch.
+#[derive(Clone)]
+pub struct Ports {
+    pub bots: Arc<dyn BotStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub rooms: Arc<dyn RoomStore>,
+    pub messages: Arc<dyn MessageStore>,
+    pub quotas: Arc<dyn QuotaStore>,
+    pub llm: Arc<dyn LlmProvider>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdSource>,
+}
+
+/// The application: ports, the model catalog and settings.
+#[derive(Clone)]
+pub struct Parley {
+    ports: Ports,
+    catalog: Arc<ModelCatalog>,
+    settings: Arc<Settings>,
+}
+
+impl Parley {
+    pub fn new(ports: Ports, catalog: ModelCatalog, settings: Settings) -> Self {
+        Self {
+            ports,
+            catalog: Arc::new(catalog),
+            settings: Arc::new(settings),
+        }
+    }
+
+    pub fn catalog(&self) -> &ModelCatalog {
+        &self.catalog
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.ports.clock.now()
+    }
+
+    /// The end of the current UTC day, when daily counters may be forgotten.
+    fn end_of_day(&self) -> DateTime<Utc> {
+        let today = self.now().date_naive();
+        today
+            .checked_add_days(Days::new(1))
+            .unwrap_or(today)
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+    }
+}
+
+/// A listing request as the API receives it: an opaque cursor and a size.
+pub fn page_request(cursor: Option<String>, limit: Option<i64>) -> Result<PageRequest, CoreError> {
+    const LIST_DEFAULT: u32 = 20;
+    let limit = PageLimit::parse(limit, LIST_DEFAULT)?;
+    if let Some(c) = &cursor
+        && (c.len() > 64 || !c.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        return Err(CoreError::validation("next", "is not a valid cursor"));
+    }
+    Ok(PageRequest {
+        after: cursor,
+        limit: limit.get(),
+    })
+}
+
+/// Turns "absent" into `NotFound`.
+fn found<T>(value: Result<Option<T>, StoreError>) -> Result<T, CoreError> {
+    value?.ok_or(CoreError::NotFound)
+}

@@ -1,0 +1,155 @@
+//! Rooms: several signed-in members with one bot, joined by a rotatable invite link.
+
+use serde::Deserialize;
+
+use super::{Parley, found};
+use crate::error::CoreError;
+use crate::ids::{InviteCode, RoomId, UserId};
+use crate::message::{Conversation, Message};
+use crate::policy;
+use crate::ports::{Page, PageRequest};
+use crate::principal::{Principal, User};
+use crate::room::{ReplyMode, Room, RoomMember};
+use crate::values::Title;
+
+/// `POST /chat-room`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewRoom {
+    #[serde(alias = "chat_config_id")]
+    pub chat_config_id: Option<String>,
+    #[serde(alias = "share_code")]
+    pub share_code: Option<String>,
+    pub title: Option<String>,
+    pub reply_mode: Option<ReplyMode>,
+}
+
+/// `POST /room/{id}/join`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinRoom {
+    #[serde(alias = "invite_code")]
+    pub invite_code: String,
+}
+
+impl Parley {
+    /// `POST /chat-room`: the creator becomes the first member.
+    pub async fn create_room(&self, principal: &Principal, input: NewRoom) -> Result<Room, CoreError> {
+        let user = policy::require_user(principal)?;
+        let title = input.title.as_deref().map(Title::parse).transpose()?;
+        let bot = self
+            .bot_for_new_conversation(principal, input.chat_config_id.as_deref(), input.share_code.as_deref())
+            .await?;
+        let now = self.now();
+        let room = Room {
+            room_id: RoomId::from_trusted(self.ports.ids.new_id()),
+            chat_config_id: bot.chat_config_id.clone(),
+            creator_id: user.id.clone(),
+            title: title.unwrap_or_else(|| bot.title.clone()),
+            reply_mode: input.reply_mode.unwrap_or(ReplyMode::Always),
+            invite_code: InviteCode::from_trusted(self.ports.ids.new_secret()),
+            created_at: now,
+            updated_at: now,
+        };
+        self.ports.rooms.create(&room, &self.member(user)).await?;
+        Ok(room)
+    }
+
+    /// The room, if the caller is a member.
+    pub async fn get_room(&self, principal: &Principal, id: &RoomId) -> Result<(Room, Vec<RoomMember>), CoreError> {
+        let (room, _) = self.room_as_member(principal, id).await?;
+        let members = self.ports.rooms.list_members(id).await?;
+        Ok((room, members))
+    }
+
+    /// `GET /chat-rooms`: rooms the caller is a member of.
+    pub async fn list_rooms(&self, principal: &Principal, page: &PageRequest) -> Result<Page<Room>, CoreError> {
+        let user = policy::require_user(principal)?;
+        Ok(self.ports.rooms.list_by_member(&user.id, page).await?)
+    }
+
+    /// `DELETE /room/{id}`: creator only; members and messages go with it.
+    pub async fn delete_room(&self, principal: &Principal, id: &RoomId) -> Result<(), CoreError> {
+        let (room, user) = self.room_as_member(principal, id).await?;
+        policy::require_room_creator(user, &room)?;
+        self.ports.rooms.delete(id).await?;
+        Ok(())
+    }
+
+    /// `POST /room/{id}/join`: any signed-in user holding the current invite code.
+    /// A wrong or rotated code is a 404, like a room that does not exist.
+    pub async fn join_room(&self, principal: &Principal, id: &RoomId, input: JoinRoom) -> Result<Room, CoreError> {
+        let user = policy::require_user(principal)?;
+        let code = InviteCode::parse(&input.invite_code).map_err(|_| CoreError::NotFound)?;
+        let room = found(self.ports.rooms.get(id).await)?;
+        if room.invite_code != code {
+            return Err(CoreError::NotFound);
+        }
+        let bot = found(self.ports.bots.get(&room.chat_config_id).await)?;
+        policy::bot_serving(principal, &bot)?;
+        self.ports.rooms.add_member(id, &self.member(user)).await?;
+        Ok(room)
+    }
+
+    /// `POST /room/{id}/invite-link`: a new invite code; the old one stops working.
+    pub async fn rotate_invite(&self, principal: &Principal, id: &RoomId) -> Result<Room, CoreError> {
+        let (mut room, user) = self.room_as_member(principal, id).await?;
+        policy::require_room_creator(user, &room)?;
+        room.invite_code = InviteCode::from_trusted(self.ports.ids.new_secret());
+        room.updated_at = self.now();
+        self.ports.rooms.update(&room).await?;
+        Ok(room)
+    }
+
+    /// `DELETE /room/{id}/members/{userId}`: the creator removes anyone but
+    /// themselves; a member may remove (leave) only themselves.
+    pub async fn remove_member(&self, principal: &Principal, id: &RoomId, member: &UserId) -> Result<(), CoreError> {
+        let (room, user) = self.room_as_member(principal, id).await?;
+        if &user.id == member {
+            if room.creator_id == user.id {
+                return Err(CoreError::Conflict(
+                    "the creator cannot leave the room; delete it instead",
+                ));
+            }
+        } else {
+            policy::require_room_creator(user, &room)?;
+        }
+        found(self.ports.rooms.get_member(id, member).await)?;
+        self.ports.rooms.remove_member(id, member).await?;
+        Ok(())
+    }
+
+    /// `GET /room/{id}/messages?after=&before=&limit=`.
+    pub async fn room_history(
+        &self,
+        principal: &Principal,
+        id: &RoomId,
+        before: Option<u64>,
+        after: Option<u64>,
+        limit: Option<i64>,
+    ) -> Result<(Vec<Message>, Option<u64>), CoreError> {
+        self.room_as_member(principal, id).await?;
+        self.history(&Conversation::Room(id.clone()), before, after, limit)
+            .await
+    }
+
+    /// The room and the calling user, if they are a member; 404 otherwise.
+    pub(super) async fn room_as_member<'p>(
+        &self,
+        principal: &'p Principal,
+        id: &RoomId,
+    ) -> Result<(Room, &'p User), CoreError> {
+        let user = policy::require_user(principal)?;
+        let room = found(self.ports.rooms.get(id).await)?;
+        found(self.ports.rooms.get_member(id, &user.id).await)?;
+        Ok((room, user))
+    }
+
+    fn member(&self, user: &User) -> RoomMember {
+        RoomMember {
+            user_id: user.id.clone(),
+            display_name: user.display_name(),
+            joined_at: self.now(),
+        }
+    }
+}

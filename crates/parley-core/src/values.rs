@@ -1,0 +1,262 @@
+//! Validated values with their documented limits. Each `parse` is the only way in, so a
+//! value that breaks a limit never reaches the domain.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+
+/// The documented maximums, in characters unless said otherwise.
+pub mod limits {
+    pub const TITLE_MAX: usize = 120;
+    pub const DESCRIPTION_MAX: usize = 1_000;
+    pub const GREETING_MAX: usize = 1_000;
+    pub const SYSTEM_PROMPT_MAX: usize = 20_000;
+    pub const MESSAGE_MAX: usize = 8_000;
+    pub const CLIENT_MESSAGE_ID_MAX: usize = 64;
+    pub const MODEL_ID_MAX: usize = 100;
+    pub const MAX_OUTPUT_TOKENS_MAX: u32 = 8_192;
+    pub const MEMORY_MESSAGES_MAX: u32 = 200;
+    pub const MEMORY_TOKENS_MIN: u32 = 256;
+    pub const MEMORY_TOKENS_MAX: u32 = 128_000;
+    pub const PAGE_MAX: u32 = 100;
+    /// Request bodies, in bytes.
+    pub const BODY_MAX_BYTES: usize = 256 * 1024;
+}
+
+fn check_text(field: &'static str, s: &str, min: usize, max: usize, multiline: bool) -> Result<(), CoreError> {
+    let n = s.chars().count();
+    if n < min {
+        return Err(CoreError::validation(
+            field,
+            if min == 1 {
+                "must not be empty".into()
+            } else {
+                format!("must have at least {min} characters")
+            },
+        ));
+    }
+    if n > max {
+        return Err(CoreError::validation(
+            field,
+            format!("must have at most {max} characters"),
+        ));
+    }
+    let bad = s
+        .chars()
+        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t' || c == '\r')));
+    if bad {
+        return Err(CoreError::validation(field, "contains control characters"));
+    }
+    Ok(())
+}
+
+macro_rules! text_type {
+    ($(#[$doc:meta])* $name:ident, $field:literal, min $min:expr, max $max:expr, multiline $ml:expr, trim $trim:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(s: &str) -> Result<Self, CoreError> {
+                let s = if $trim { s.trim() } else { s };
+                if $min > 0 && s.trim().is_empty() {
+                    return Err(CoreError::validation($field, "must not be empty"));
+                }
+                check_text($field, s, $min, $max, $ml)?;
+                Ok(Self(s.to_owned()))
+            }
+
+            pub fn from_trusted(s: impl Into<String>) -> Self {
+                Self(s.into())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+text_type!(
+    /// A bot's, session's or room's title: 1 to 120 characters, one line.
+    Title, "title", min 1, max limits::TITLE_MAX, multiline false, trim true
+);
+text_type!(
+    /// A bot's description: up to 1,000 characters.
+    Description, "description", min 0, max limits::DESCRIPTION_MAX, multiline true, trim true
+);
+text_type!(
+    /// The first message a bot shows: up to 1,000 characters.
+    Greeting, "greeting", min 0, max limits::GREETING_MAX, multiline true, trim true
+);
+text_type!(
+    /// The owner's system prompt: up to 20,000 characters.
+    SystemPrompt, "systemPrompt", min 0, max limits::SYSTEM_PROMPT_MAX, multiline true, trim false
+);
+text_type!(
+    /// A chat message: 1 to 8,000 characters, not blank.
+    MessageText, "message", min 1, max limits::MESSAGE_MAX, multiline true, trim false
+);
+
+/// A sampling temperature in 0..=2.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Temperature(f32);
+
+impl Temperature {
+    pub fn parse(v: f64) -> Result<Self, CoreError> {
+        if v.is_finite() && (0.0..=2.0).contains(&v) {
+            Ok(Self(v as f32))
+        } else {
+            Err(CoreError::validation("temperature", "must be a number from 0 to 2"))
+        }
+    }
+
+    pub fn value(self) -> f32 {
+        self.0
+    }
+}
+
+impl Default for Temperature {
+    fn default() -> Self {
+        Self(0.7)
+    }
+}
+
+/// A model id: 1 to 100 characters of letters, digits and `.:_/-`. Whether the model is
+/// allowed is the model catalog's call.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ModelId(String);
+
+impl ModelId {
+    pub fn parse(s: &str) -> Result<Self, CoreError> {
+        let ok = (1..=limits::MODEL_ID_MAX).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b".:_/-".contains(&b));
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(CoreError::validation("model", "is not a valid model id"))
+        }
+    }
+
+    pub fn from_trusted(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The most tokens a reply may have: 1 to 8,192.
+pub fn parse_max_output_tokens(v: i64) -> Result<u32, CoreError> {
+    parse_range("maxOutputTokens", v, 1, limits::MAX_OUTPUT_TOKENS_MAX)
+}
+
+/// An integer setting in `min..=max`.
+pub fn parse_range(field: &'static str, v: i64, min: u32, max: u32) -> Result<u32, CoreError> {
+    if v >= i64::from(min) && v <= i64::from(max) {
+        Ok(v as u32)
+    } else {
+        Err(CoreError::validation(field, format!("must be from {min} to {max}")))
+    }
+}
+
+/// A caller's idempotency key for a send: 1 to 64 letters, digits, `-` or `_`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ClientMessageId(String);
+
+impl ClientMessageId {
+    pub fn parse(s: &str) -> Result<Self, CoreError> {
+        let ok = (1..=limits::CLIENT_MESSAGE_ID_MAX).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(CoreError::validation(
+                "clientMessageId",
+                "must be 1 to 64 letters, digits, '-' or '_'",
+            ))
+        }
+    }
+
+    pub fn from_trusted(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A page size: 1 to 100.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageLimit(u32);
+
+impl PageLimit {
+    pub fn parse(v: Option<i64>, default: u32) -> Result<Self, CoreError> {
+        match v {
+            None => Ok(Self(default)),
+            Some(v) => parse_range("limit", v, 1, limits::PAGE_MAX).map(Self),
+        }
+    }
+
+    pub fn new_clamped(v: u32) -> Self {
+        Self(v.clamp(1, limits::PAGE_MAX))
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temperature_accepts_the_closed_range_and_nothing_else() {
+        assert!(Temperature::parse(0.0).is_ok());
+        assert!(Temperature::parse(2.0).is_ok());
+        assert!(Temperature::parse(3.0).is_err());
+        assert!(Temperature::parse(-0.1).is_err());
+        assert!(Temperature::parse(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn title_is_trimmed_and_bounded_in_characters_not_bytes() {
+        assert_eq!(Title::parse("  Hi  ").unwrap().as_str(), "Hi");
+        assert!(Title::parse("   ").is_err());
+        assert!(Title::parse(&"é".repeat(120)).is_ok());
+        assert!(Title::parse(&"é".repeat(121)).is_err());
+        assert!(Title::parse("a\nb").is_err());
+    }
+
+    #[test]
+    fn message_keeps_newlines_and_refuses_blank_or_oversize() {
+        assert!(MessageText::parse("line one\nline two").is_ok());
+        assert!(MessageText::parse(" \n ").is_err());
+        assert!(MessageText::parse(&"x".repeat(limits::MESSAGE_MAX + 1)).is_err());
+        assert!(MessageText::parse("bell\u{7}").is_err());
+    }
+
+    #[test]
+    fn model_ids_and_client_ids_refuse_odd_characters() {
+        assert!(ModelId::parse("gpt-4o-mini").is_ok());
+        assert!(ModelId::parse("models/gemini-2.0-flash").is_ok());
+        assert!(ModelId::parse("rm -rf").is_err());
+        assert!(ClientMessageId::parse("abc-123_X").is_ok());
+        assert!(ClientMessageId::parse("a b").is_err());
+        assert!(ClientMessageId::parse("").is_err());
+    }
+
+    #[test]
+    fn page_limit_defaults_and_bounds() {
+        assert_eq!(PageLimit::parse(None, 20).unwrap().get(), 20);
+        assert!(PageLimit::parse(Some(0), 20).is_err());
+        assert!(PageLimit::parse(Some(101), 20).is_err());
+    }
+}
