@@ -8,7 +8,7 @@ use crate::values::{ModelId, SystemPrompt, Temperature, Title};
 
 /// Who a session belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", rename_all_fields = "camelCase")]
 pub enum Participant {
     User { user_id: UserId },
     Guest,

@@ -1,0 +1,78 @@
+//! The HTTP API of Parley: one axum router per Lambda function over the core use cases,
+//! problem+json errors, request limits and the principal layer.
+//!
+//! The local `parley` server merges these very routers; each Lambda function runs one.
+//! Layout: [`routes`] (one module per function, plus the local-only dev sign-in),
+//! [`auth`] (the principal layer and its two sources), [`error`] (problem+json),
+//! [`extract`] (extractors with problem+json rejections), [`views`] (response shapes),
+//! [`log`] (one structured line per request).
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod log;
+pub mod routes;
+pub mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use parley_auth::GuestTokens;
+use parley_core::Parley;
+use parley_core::values::limits::BODY_MAX_BYTES;
+
+pub use auth::{AuthorizerContext, PrincipalSource, TokenAuthenticator};
+pub use error::ApiError;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct ApiState {
+    pub app: Parley,
+    /// Signs the token a guest gets for their one session.
+    pub guests: Arc<GuestTokens>,
+    /// How long a guest token lives.
+    pub guest_token_ttl_seconds: u64,
+}
+
+impl ApiState {
+    pub fn new(app: Parley, guests: Arc<GuestTokens>) -> Self {
+        Self {
+            app,
+            guests,
+            guest_token_ttl_seconds: 30 * 24 * 3600,
+        }
+    }
+}
+
+/// The function names of the design, each with its router.
+pub fn function_router(name: &str, state: ApiState) -> Option<Router> {
+    let router = match name {
+        "create-chat" => routes::create_chat::router(state),
+        "chat-config" => routes::chat_config::router(state),
+        "chat-session" => routes::chat_session::router(state),
+        "chat-room" => routes::chat_room::router(state),
+        "session-message" => routes::session_message::router(state),
+        _ => return None,
+    };
+    Some(router)
+}
+
+/// Every function's routes in one router, as the local server mounts them.
+pub fn all_functions(state: ApiState) -> Router {
+    routes::create_chat::router(state.clone())
+        .merge(routes::chat_config::router(state.clone()))
+        .merge(routes::chat_session::router(state.clone()))
+        .merge(routes::chat_room::router(state.clone()))
+        .merge(routes::session_message::router(state))
+}
+
+/// Adds what every deployed router has: `GET /health`, the body limit, the principal
+/// layer and the request log.
+pub fn finish(router: Router, source: PrincipalSource) -> Router {
+    router
+        .merge(routes::health())
+        .layer(axum::middleware::from_fn_with_state(source, auth::principal_layer))
+        .layer(DefaultBodyLimit::max(BODY_MAX_BYTES))
+        .layer(axum::middleware::from_fn(log::request_log))
+}
