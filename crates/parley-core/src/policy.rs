@@ -74,6 +74,7 @@ pub fn bot_serving(principal: &Principal, bot: &BotConfig) -> Result<BotAccess, 
 
 /// Only the owner changes a bot; others who can see it are refused, others get 404.
 pub fn require_bot_owner<'a>(principal: &'a Principal, bot: &BotConfig) -> Result<&'a User, CoreError> {
+    require_user(principal)?;
     match bot_access(principal, bot)? {
         BotAccess::Owner => require_user(principal),
         BotAccess::Admin | BotAccess::Friend => Err(CoreError::Forbidden("only the owner may change this bot")),

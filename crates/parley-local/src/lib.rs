@@ -1,0 +1,152 @@
+//! The local Parley server: every function's router on one port, data in an embedded
+//! SQLite file, sign-in by the development identity provider, and the offline model
+//! when no API key is set. `main.rs` runs it; tests build the same app with [`build`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use axum::Router;
+use parley_api::{ApiState, PrincipalSource, TokenAuthenticator};
+use parley_auth::{
+    CognitoVerifier, DevIdentityProvider, GuestTokens, StaticJwks, VerifierConfig, generate_guest_secret,
+};
+use parley_core::Parley;
+use parley_core::models::{DEFAULT_MODELS, ModelCatalog, ProviderKind};
+use parley_core::ports::{LlmProvider, RandomIds, SystemClock};
+use parley_core::usecases::{Ports, Settings};
+use parley_llm::{ModelRouter, OfflineModel};
+use parley_sqlite::SqliteStore;
+
+/// The app client id the development identity provider puts in its tokens.
+pub const DEV_CLIENT_ID: &str = "parley-local";
+
+/// Configuration from the environment (see the README's table).
+#[derive(Clone, Debug)]
+pub struct LocalConfig {
+    pub data_dir: PathBuf,
+    pub port: u16,
+    pub public_url: String,
+    pub models: String,
+    pub guest_key: Option<String>,
+    pub creators_group: Option<String>,
+}
+
+impl LocalConfig {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        match var("PARLEY_MODE").as_deref() {
+            None | Some("local") => {}
+            Some("aws") => bail!("PARLEY_MODE=aws needs the AWS adapters, which this build does not have yet"),
+            Some(other) => bail!("PARLEY_MODE must be local or aws, not {other:?}"),
+        }
+        let port = match var("PORT") {
+            None => 8787,
+            Some(p) => p
+                .parse()
+                .with_context(|| format!("PORT must be a port number, not {p:?}"))?,
+        };
+        Ok(Self {
+            data_dir: var("PARLEY_DATA_DIR").map_or_else(|| PathBuf::from(".parley"), PathBuf::from),
+            port,
+            public_url: var("PARLEY_PUBLIC_URL").unwrap_or_else(|| format!("http://127.0.0.1:{port}")),
+            models: var("PARLEY_MODELS").unwrap_or_else(|| DEFAULT_MODELS.to_owned()),
+            guest_key: var("PARLEY_GUEST_KEY"),
+            creators_group: var("PARLEY_CREATORS_GROUP"),
+        })
+    }
+
+    /// Defaults for a data directory, as tests use them.
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            port: 0,
+            public_url: "http://127.0.0.1:8787".into(),
+            models: DEFAULT_MODELS.into(),
+            guest_key: None,
+            creators_group: None,
+        }
+    }
+}
+
+/// The pieces [`build`] makes; tests reach into them.
+pub struct LocalApp {
+    pub router: Router,
+    pub parley: Parley,
+    pub idp: Arc<DevIdentityProvider>,
+}
+
+/// Builds the whole local app. `llm` replaces the model router (tests count calls).
+pub fn build(config: &LocalConfig, llm: Option<Arc<dyn LlmProvider>>) -> anyhow::Result<LocalApp> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+    let store = SqliteStore::open(&config.data_dir.join("parley.sqlite3")).context("cannot open the SQLite store")?;
+    let catalog = ModelCatalog::parse(&config.models, |p| p == ProviderKind::Offline)
+        .map_err(|e| anyhow::anyhow!("PARLEY_MODELS: {e}"))?;
+    let llm = llm.unwrap_or_else(|| {
+        Arc::new(ModelRouter::new(catalog.clone()).with(ProviderKind::Offline, Arc::new(OfflineModel)))
+    });
+    let store = Arc::new(store);
+    let ports = Ports {
+        bots: store.clone(),
+        sessions: store.clone(),
+        rooms: store.clone(),
+        messages: store.clone(),
+        quotas: store,
+        llm,
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(RandomIds),
+    };
+    let settings = Settings {
+        public_url: config.public_url.trim_end_matches('/').to_owned(),
+        creators_group: config.creators_group.clone(),
+        ..Settings::default()
+    };
+    let parley = Parley::new(ports, catalog, settings);
+
+    let idp = Arc::new(DevIdentityProvider::load_or_create(
+        &config.data_dir,
+        &config.public_url,
+        DEV_CLIENT_ID,
+    )?);
+    let guests = Arc::new(GuestTokens::new(guest_secret(config)?.as_bytes())?);
+    // The very verifier the cloud uses, fed with the development provider's keys.
+    let verifier = CognitoVerifier::new(
+        VerifierConfig {
+            issuer: idp.issuer().to_owned(),
+            client_id: DEV_CLIENT_ID.to_owned(),
+            leeway_seconds: 60,
+        },
+        Arc::new(StaticJwks::new(idp.jwks())),
+    );
+    let source = PrincipalSource::Verifier(Arc::new(TokenAuthenticator::new(verifier, guests.clone())));
+    let api = parley_api::all_functions(ApiState::new(parley.clone(), guests));
+    let router = parley_api::finish(api.merge(parley_api::routes::dev::router(idp.clone())), source);
+    Ok(LocalApp { router, parley, idp })
+}
+
+/// `PARLEY_GUEST_KEY`, or a key made at first start and kept in the data directory, so
+/// guest tokens survive restarts.
+fn guest_secret(config: &LocalConfig) -> anyhow::Result<String> {
+    if let Some(key) = &config.guest_key {
+        return Ok(key.clone());
+    }
+    let path = config.data_dir.join("guest-key");
+    match std::fs::read_to_string(&path) {
+        Ok(key) if !key.trim().is_empty() => Ok(key.trim().to_owned()),
+        _ => {
+            let key = generate_guest_secret();
+            write_private(&path, &key).with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(key)
+        }
+    }
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}

@@ -1,0 +1,59 @@
+//! `parley`: the local server.
+
+use anyhow::Context;
+use parley_local::{LocalConfig, build};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if std::env::var("PARLEY_LOG_FORMAT").as_deref() == Ok("json") {
+        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().compact().with_env_filter(filter).init();
+    }
+    let config = LocalConfig::from_env()?;
+    let app = build(&config, None)?;
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], config.port));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    print_banner(&config, listener.local_addr()?);
+    axum::serve(listener, app.router)
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_banner(config: &LocalConfig, addr: std::net::SocketAddr) {
+    let url = format!("http://{addr}");
+    println!(
+        "\nParley is running at {url} (data in {data})\n\n\
+         Quick start (see the README):\n  \
+         TOKEN=$(curl -s -X POST {url}/dev/sign-in -H 'content-type: application/json' -d '{{\"email\":\"alice@example.com\"}}' | jq -r .idToken)\n  \
+         curl -s -X POST {url}/create-chat -H \"authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{\"title\":\"Pirate\",\"systemPrompt\":\"Talk like a pirate.\"}}'\n\n\
+         Press Ctrl-C to stop.\n",
+        data = config.data_dir.display()
+    );
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before the process ends.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}

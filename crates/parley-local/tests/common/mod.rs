@@ -1,0 +1,203 @@
+//! What every API test shares: the local app on a temporary data directory, driven
+//! through its merged router with `oneshot`, and a model that counts its calls.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use parley_core::error::LlmError;
+use parley_core::ports::{ChatReply, ChatRequest, LlmProvider};
+use parley_llm::OfflineModel;
+use parley_local::{LocalApp, LocalConfig, build};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+/// The offline model, counting calls and failing on demand.
+#[derive(Default)]
+pub struct CountingModel {
+    pub calls: AtomicUsize,
+    pub fail: AtomicBool,
+    pub requests: std::sync::Mutex<Vec<ChatRequest>>,
+}
+
+#[async_trait]
+impl LlmProvider for CountingModel {
+    async fn complete(&self, request: &ChatRequest) -> Result<ChatReply, LlmError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut seen) = self.requests.lock() {
+            seen.push(request.clone());
+        }
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(LlmError::Provider("the test asked this call to fail".into()));
+        }
+        OfflineModel.complete(request).await
+    }
+}
+
+pub struct TestApp {
+    pub app: LocalApp,
+    pub model: Arc<CountingModel>,
+    pub dir: TempDir,
+}
+
+/// A response, with its body parsed as JSON (`Null` when empty).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The problem `code` of an error answer.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    pub fn is_problem(&self) -> bool {
+        self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) == Some("application/problem+json")
+    }
+
+    /// Asserts the status and, for errors, a problem+json body with this code.
+    #[track_caller]
+    pub fn expect(&self, status: u16, code: Option<&str>) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        if let Some(code) = code {
+            assert!(self.is_problem(), "not problem+json: {:?}", self.headers);
+            assert_eq!(self.code(), code, "body: {}", self.body);
+        }
+        self
+    }
+
+    pub fn str(&self, field: &str) -> String {
+        self.body[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("no string {field} in {}", self.body))
+            .to_owned()
+    }
+}
+
+impl TestApp {
+    pub fn new() -> Self {
+        Self::with_config(|_| {})
+    }
+
+    pub fn with_config(change: impl FnOnce(&mut LocalConfig)) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = LocalConfig::for_data_dir(dir.path());
+        change(&mut config);
+        let model = Arc::new(CountingModel::default());
+        let app = build(&config, Some(model.clone())).expect("the local app builds");
+        Self { app, model, dir }
+    }
+
+    pub fn calls(&self) -> usize {
+        self.model.calls.load(Ordering::SeqCst)
+    }
+
+    /// An ID token from the development identity provider.
+    pub fn token(&self, email: &str, groups: &[&str]) -> String {
+        let groups: Vec<String> = groups.iter().map(|g| (*g).to_owned()).collect();
+        self.app.idp.sign_in(email, &groups, now()).id_token
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        let response = self
+            .app
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("the router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("a body").to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Reply { status, headers, body }
+    }
+
+    /// A JSON request, with a bearer token when given.
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut req = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).expect("method"))
+            .uri(path);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        };
+        self.send(req.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call("GET", path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call("POST", path, token, Some(body)).await
+    }
+
+    /// Creates a bot; extra fields are merged into a minimal body.
+    pub async fn create_bot(&self, token: &str, extra: Value) -> Value {
+        let mut body = json!({"title": "Test bot", "systemPrompt": "You are a test."});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let r = self.post("/create-chat", Some(token), body).await;
+        r.expect(201, None);
+        r.body
+    }
+
+    /// Starts a session on a bot; returns `(sessionId, guestToken or the caller's token)`.
+    pub async fn start_session(&self, token: Option<&str>, bot_id: &str) -> (String, String) {
+        let r = self.post("/chat-session", token, json!({"chatConfigId": bot_id})).await;
+        r.expect(201, None);
+        let session = r.str("sessionId");
+        let bearer = match token {
+            Some(t) => t.to_owned(),
+            None => r.str("guestToken"),
+        };
+        (session, bearer)
+    }
+
+    pub async fn say(&self, token: &str, session: &str, text: &str) -> Reply {
+        self.post(
+            "/session-message",
+            Some(token),
+            json!({"sessionId": session, "message": text}),
+        )
+        .await
+    }
+
+    /// Creates a room on a bot; returns `(roomId, inviteCode)`.
+    pub async fn create_room(&self, token: &str, bot_id: &str, extra: Value) -> (String, String) {
+        let mut body = json!({"chatConfigId": bot_id});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let r = self.post("/chat-room", Some(token), body).await;
+        r.expect(201, None);
+        (r.str("roomId"), r.str("inviteCode"))
+    }
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+}
