@@ -16,7 +16,7 @@ pub async fn request_log(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(req).await;
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let latency_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
     tracing::info!(target: "parley::request", %method, route, status = response.status().as_u16(), latency_ms, "request");
     response
 }

@@ -10,7 +10,8 @@ async fn main() -> anyhow::Result<()> {
     if std::env::var("PARLEY_LOG_FORMAT").as_deref() == Ok("json") {
         tracing_subscriber::fmt().json().with_env_filter(filter).init();
     } else {
-        tracing_subscriber::fmt().compact().with_env_filter(filter).init();
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+        tracing_subscriber::fmt().compact().with_ansi(ansi).with_env_filter(filter).init();
     }
     let config = LocalConfig::from_env()?;
     let app = build(&config, None)?;
@@ -31,8 +32,8 @@ fn print_banner(config: &LocalConfig, addr: std::net::SocketAddr) {
     println!(
         "\nParley is running at {url} (data in {data})\n\n\
          Quick start (see the README):\n  \
-         TOKEN=$(curl -s -X POST {url}/dev/sign-in -H 'content-type: application/json' -d '{{\"email\":\"alice@example.com\"}}' | jq -r .idToken)\n  \
-         curl -s -X POST {url}/create-chat -H \"authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{\"title\":\"Pirate\",\"systemPrompt\":\"Talk like a pirate.\"}}'\n\n\
+         ALICE=$(curl -s -X POST {url}/dev/sign-in -H 'content-type: application/json' -d '{{\"email\":\"alice@example.com\"}}' | jq -r .idToken)\n  \
+         curl -s -X POST {url}/create-chat -H \"authorization: Bearer $ALICE\" -H 'content-type: application/json' -d '{{\"title\":\"Pirate\",\"systemPrompt\":\"Talk like a pirate.\"}}'\n\n\
          Press Ctrl-C to stop.\n",
         data = config.data_dir.display()
     );
