@@ -29,4 +29,9 @@ grep -q 'offline model' <<<"$out" || fail "no reply from the offline model"
 grep -q '"role":"assistant"' <<<"$out" || fail "the history has no reply"
 [ "$(tail -n1 <<<"$out")" = "404" ] || fail "bob did not get a 404 for the session"
 grep -q 'route="/session-message"' "$log" || grep -q 'route=/session-message' "$log" || fail "no request log line"
+# Ctrl-C stops the server cleanly: exit status 0 after its last words.
+kill -INT "$pid"
+status=0; wait "$pid" || status=$?
+[ "$status" -eq 0 ] || fail "the server exited with $status on Ctrl-C"
+grep -q 'stopped' "$log" || fail "the server did not say it stopped"
 echo "quickstart: 1 passed, 0 failed"

@@ -25,6 +25,8 @@ pub enum ApiError {
     InvalidToken,
     #[error("the sign-in service is unavailable")]
     AuthUnavailable,
+    #[error("this route does not take that method")]
+    MethodNotAllowed,
 }
 
 impl From<StoreError> for ApiError {
@@ -60,6 +62,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large"),
             ApiError::InvalidToken => (S::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             ApiError::AuthUnavailable => (S::SERVICE_UNAVAILABLE, "service_unavailable", "Service unavailable"),
+            ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed"),
             ApiError::Core(e) => match e {
                 CoreError::Unauthorized => (S::UNAUTHORIZED, "unauthorized", "Unauthorized"),
                 CoreError::Forbidden(_) => (S::FORBIDDEN, "forbidden", "Forbidden"),

@@ -72,6 +72,8 @@ pub fn all_functions(state: ApiState) -> Router {
 pub fn finish(router: Router, source: PrincipalSource) -> Router {
     router
         .merge(routes::health())
+        .fallback(|| async { ApiError::Core(parley_core::CoreError::NotFound) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(source, auth::principal_layer))
         .layer(DefaultBodyLimit::max(BODY_MAX_BYTES))
         .layer(axum::middleware::from_fn(log::request_log))

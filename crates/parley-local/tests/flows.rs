@@ -292,3 +292,41 @@ async fn the_model_sees_guard_rules_the_prompt_and_the_window() {
     assert_eq!(seen.messages.len(), 3, "the memory window holds three messages");
     assert_eq!(seen.messages.last().map(|m| m.content.as_str()), Some("turn 2"));
 }
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_problem_json() {
+    let t = TestApp::new();
+    t.get("/no-such-route", None).await.expect(404, Some("not_found"));
+    t.call("PATCH", "/create-chat", None, None)
+        .await
+        .expect(405, Some("method_not_allowed"));
+}
+
+#[tokio::test]
+async fn data_and_sign_ins_survive_a_restart() {
+    let t = TestApp::new();
+    let alice = t.token("alice@example.com", &[]);
+    let bot = t.create_bot(&alice, json!({})).await;
+    let (session, guest) = t.start_session(None, bot["chatConfigId"].as_str().expect("id")).await;
+    t.say(&guest, &session, "remember me").await.expect(200, None);
+    // GIVEN a second app on the same data directory (the first one's files are reused)
+    let again = parley_local::build(&parley_local::LocalConfig::for_data_dir(t.dir.path()), None).expect("restart");
+    let restarted = TestApp {
+        app: again,
+        model: t.model.clone(),
+        dir: tempfile::tempdir().expect("tempdir"),
+    };
+    // THEN old tokens still verify and the conversation is still there
+    restarted
+        .get(
+            &format!("/chat-config/{}", bot["chatConfigId"].as_str().expect("id")),
+            Some(&alice),
+        )
+        .await
+        .expect(200, None);
+    let history = restarted
+        .get(&format!("/session/{session}/messages"), Some(&guest))
+        .await;
+    history.expect(200, None);
+    assert_eq!(history.body["messages"][0]["content"], "remember me");
+}
