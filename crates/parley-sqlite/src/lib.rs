@@ -1,0 +1,244 @@
+//! The SQLite adapter: one [`SqliteStore`] implements every storage port of
+//! `parley-core` (`BotStore`, `SessionStore`, `RoomStore`, `MessageStore`, `QuotaStore`)
+//! on a single database file, for local development and tests.
+//!
+//! Each domain object is stored as JSON in a `body` column beside the key columns that
+//! queries need (ids, owner, share code, sequence numbers), so the domain types can
+//! evolve without migrations. Every operation runs on `tokio::task::spawn_blocking`
+//! over one connection behind a mutex; SQLite serialises writes anyway, and the
+//! invariants the ports promise (unique ids and share codes, per-conversation sequence
+//! numbers, all-or-nothing quota charges) are enforced by the database itself.
+//!
+//! Layout: [`schema`] creates the tables; `bots.rs`, `sessions.rs`, `rooms.rs`,
+//! `messages.rs` and `quotas.rs` implement one port each; this file holds the store,
+//! the blocking-task plumbing and the error mapping.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use parley_core::StoreError;
+use parley_core::ports::{Page, PageRequest};
+use rusqlite::{Connection, ErrorCode, ffi};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+mod bots;
+mod messages;
+mod quotas;
+mod rooms;
+pub mod schema;
+mod sessions;
+
+/// How long a statement waits for a lock held by another connection (another process
+/// on the same file) before it fails with `SQLITE_BUSY`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// All Parley storage in one SQLite file. Cloning is cheap and shares the connection.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database at `path`, creating its parent directory when
+    /// needed, and brings the schema up to date. Opening an existing file is safe: the
+    /// schema is only created where it is missing.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        }
+        let conn = Connection::open(path).map_err(db_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
+        // `journal_mode` answers with the mode it settled on, so it is read, not executed.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .map_err(db_err)?;
+        tracing::debug!(path = %path.display(), journal_mode = mode, "opened sqlite database");
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .map_err(db_err)?;
+        schema::migrate(&conn)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking thread pool, so that SQLite's
+    /// synchronous calls never stall the async runtime.
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            // A poisoned lock means an operation panicked half-way; refuse rather than
+            // guess at the connection's state.
+            let mut conn = conn
+                .lock()
+                .map_err(|_| StoreError::Other("the sqlite connection lock is poisoned".into()))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Other(Box::new(e)))?
+    }
+}
+
+/// Maps a rusqlite error to the port's error, keeping it as the source: a uniqueness
+/// violation is `AlreadyExists`, a busy or failing database is `Unavailable` (worth a
+/// retry), anything else is `Other`.
+pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
+    let code = match &e {
+        rusqlite::Error::SqliteFailure(failure, _) => Some((failure.code, failure.extended_code)),
+        _ => None,
+    };
+    match code {
+        Some((ErrorCode::ConstraintViolation, ext))
+            if ext == ffi::SQLITE_CONSTRAINT_UNIQUE || ext == ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
+            StoreError::AlreadyExists
+        }
+        Some((
+            ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::CannotOpen
+            | ErrorCode::DiskFull
+            | ErrorCode::FileLockingProtocolFailed
+            | ErrorCode::OutOfMemory,
+            _,
+        )) => StoreError::Unavailable(Box::new(e)),
+        _ => StoreError::Other(Box::new(e)),
+    }
+}
+
+/// Serialises a domain object for a `body` column.
+pub(crate) fn to_body<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Other(Box::new(e)))
+}
+
+/// Decodes a `body` column; a body that does not decode is corrupt data, not a panic.
+pub(crate) fn from_body<T: DeserializeOwned>(body: &str) -> Result<T, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::Other(Box::new(e)))
+}
+
+/// Converts a domain integer to SQLite's signed 64-bit integer.
+pub(crate) fn to_i64(v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|e| StoreError::Other(Box::new(e)))
+}
+
+/// Converts a stored integer back to the domain's unsigned one.
+pub(crate) fn to_u64(v: i64) -> Result<u64, StoreError> {
+    u64::try_from(v).map_err(|e| StoreError::Other(Box::new(e)))
+}
+
+/// The number of rows to fetch for a page: one more than asked, to learn whether more
+/// follow. A zero limit is read as one so that a page always makes progress.
+pub(crate) fn fetch_limit(page: &PageRequest) -> i64 {
+    i64::from(page.limit.max(1)) + 1
+}
+
+/// Turns `(id, body)` rows fetched with [`fetch_limit`], newest first, into a page whose
+/// `next` is the last returned id when more rows follow.
+pub(crate) fn into_page<T: DeserializeOwned>(
+    mut rows: Vec<(String, String)>,
+    page: &PageRequest,
+) -> Result<Page<T>, StoreError> {
+    let limit = usize::try_from(page.limit.max(1)).map_err(|e| StoreError::Other(Box::new(e)))?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if more {
+        rows.last().map(|(id, _)| id.clone())
+    } else {
+        None
+    };
+    let items = rows
+        .iter()
+        .map(|(_, body)| from_body(body))
+        .collect::<Result<Vec<T>, _>>()?;
+    Ok(Page { items, next })
+}
+
+/// Reads `(id, body)` rows from a prepared listing query.
+pub(crate) fn id_body_rows(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db_err)?;
+    let rows = stmt
+        .query_map(params, |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+        .map_err(db_err)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    fn failure(code: std::ffi::c_int) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn uniqueness_violations_are_already_exists() {
+        assert!(matches!(
+            db_err(failure(ffi::SQLITE_CONSTRAINT_UNIQUE)),
+            StoreError::AlreadyExists
+        ));
+        assert!(matches!(
+            db_err(failure(ffi::SQLITE_CONSTRAINT_PRIMARYKEY)),
+            StoreError::AlreadyExists
+        ));
+        // Another constraint is a bug, not a collision.
+        assert!(matches!(
+            db_err(failure(ffi::SQLITE_CONSTRAINT_FOREIGNKEY)),
+            StoreError::Other(_)
+        ));
+    }
+
+    #[test]
+    fn busy_and_io_errors_are_unavailable_and_keep_their_cause() {
+        for code in [
+            ffi::SQLITE_BUSY,
+            ffi::SQLITE_LOCKED,
+            ffi::SQLITE_IOERR,
+            ffi::SQLITE_FULL,
+        ] {
+            let err = db_err(failure(code));
+            assert!(
+                matches!(err, StoreError::Unavailable(_)),
+                "code {code} must be Unavailable"
+            );
+            let source = err.source().expect("the rusqlite error is kept as the source");
+            assert!(source.downcast_ref::<rusqlite::Error>().is_some());
+        }
+    }
+
+    #[test]
+    fn anything_else_is_other() {
+        assert!(matches!(
+            db_err(rusqlite::Error::QueryReturnedNoRows),
+            StoreError::Other(_)
+        ));
+        assert!(matches!(db_err(failure(ffi::SQLITE_CORRUPT)), StoreError::Other(_)));
+    }
+
+    #[test]
+    fn a_page_has_next_only_when_more_rows_were_fetched() {
+        let rows = |n: usize| (0..n).map(|i| (format!("id{i}"), "1".to_owned())).collect::<Vec<_>>();
+        let request = PageRequest { after: None, limit: 2 };
+        let page: Page<u32> = into_page(rows(3), &request).expect("decode");
+        assert_eq!((page.items.len(), page.next.as_deref()), (2, Some("id1")));
+        let page: Page<u32> = into_page(rows(2), &request).expect("decode");
+        assert_eq!((page.items.len(), page.next), (2, None));
+    }
+}

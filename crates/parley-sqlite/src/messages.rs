@@ -1,0 +1,190 @@
+//! [`MessageStore`]: one row per message, keyed by `(conversation, seq)`.
+//!
+//! The database assigns `seq` inside the inserting statement and its primary key
+//! refuses a second row with the same number, so concurrent appends can never share
+//! one. The `seq`, `status` and `reply_seq` columns are authoritative; `body` holds
+//! the rest of the message as JSON.
+
+use async_trait::async_trait;
+use parley_core::StoreError;
+use parley_core::message::{Conversation, Message, MessageStatus, NewMessage};
+use parley_core::ports::{MessageRange, MessageStore};
+use parley_core::values::ClientMessageId;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::{SqliteStore, db_err, from_body, to_body, to_i64, to_u64};
+
+/// The columns [`decode`] reads, in order.
+const COLUMNS: &str = "seq, status, reply_seq, body";
+
+#[async_trait]
+impl MessageStore for SqliteStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(conversation = %conversation.key()))]
+    async fn append(&self, conversation: &Conversation, message: &NewMessage) -> Result<Message, StoreError> {
+        let key = conversation.key();
+        let mut stored = Message {
+            // Placeholder: the column holds the real number.
+            seq: 0,
+            role: message.role,
+            author_id: message.author_id.clone(),
+            author_name: message.author_name.clone(),
+            content: message.content.clone(),
+            status: message.status,
+            created_at: message.created_at,
+            usage: message.usage,
+            client_message_id: message.client_message_id.clone(),
+            reply_seq: None,
+        };
+        let body = to_body(&stored)?;
+        let status = status_str(stored.status)?;
+        let author = stored.author_id.clone();
+        let cmid = stored.client_message_id.as_ref().map(|c| c.as_str().to_owned());
+        let seq = self
+            .run(move |conn| {
+                // One statement: the next number is computed and claimed atomically, and
+                // UNIQUE (conversation, author_id, client_message_id) refuses a reused id.
+                conn.query_row(
+                    "INSERT INTO messages (conversation, seq, author_id, client_message_id, status, reply_seq, body)
+                     VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation = ?1),
+                             ?2, ?3, ?4, NULL, ?5)
+                     RETURNING seq",
+                    params![key, author, cmid, status, body],
+                    |row| row.get::<_, i64>(0),
+                )
+                .map_err(db_err)
+            })
+            .await?;
+        stored.seq = to_u64(seq)?;
+        Ok(stored)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(conversation = %conversation.key(), seq))]
+    async fn get(&self, conversation: &Conversation, seq: u64) -> Result<Option<Message>, StoreError> {
+        let key = conversation.key();
+        let seq = to_i64(seq)?;
+        self.run(move |conn| {
+            let sql = format!("SELECT {COLUMNS} FROM messages WHERE conversation = ?1 AND seq = ?2");
+            one(conn, &sql, params![key, seq])
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(conversation = %conversation.key(), author_id))]
+    async fn find_by_client_id(
+        &self,
+        conversation: &Conversation,
+        author_id: &str,
+        client_message_id: &ClientMessageId,
+    ) -> Result<Option<Message>, StoreError> {
+        let key = conversation.key();
+        let author = author_id.to_owned();
+        let cmid = client_message_id.as_str().to_owned();
+        self.run(move |conn| {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM messages
+                 WHERE conversation = ?1 AND author_id = ?2 AND client_message_id = ?3"
+            );
+            one(conn, &sql, params![key, author, cmid])
+        })
+        .await
+    }
+
+    /// Sets both columns as given (`None` clears the reply); a missing message is left
+    /// missing.
+    #[tracing::instrument(level = "debug", skip_all, fields(conversation = %conversation.key(), seq))]
+    async fn set_status(
+        &self,
+        conversation: &Conversation,
+        seq: u64,
+        status: MessageStatus,
+        reply_seq: Option<u64>,
+    ) -> Result<(), StoreError> {
+        let key = conversation.key();
+        let seq = to_i64(seq)?;
+        let status = status_str(status)?;
+        let reply_seq = reply_seq.map(to_i64).transpose()?;
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE messages SET status = ?3, reply_seq = ?4 WHERE conversation = ?1 AND seq = ?2",
+                params![key, seq, status, reply_seq],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(conversation = %conversation.key(), ?range))]
+    async fn list(&self, conversation: &Conversation, range: MessageRange) -> Result<Vec<Message>, StoreError> {
+        let key = conversation.key();
+        self.run(move |conn| match range {
+            MessageRange::Before { before, limit } => {
+                let before = before.map(to_i64).transpose()?;
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM messages
+                     WHERE conversation = ?1 AND (?2 IS NULL OR seq < ?2)
+                     ORDER BY seq DESC LIMIT ?3"
+                );
+                let mut newest_first = many(conn, &sql, params![key, before, i64::from(limit)])?;
+                newest_first.reverse();
+                Ok(newest_first)
+            }
+            MessageRange::After { after, limit } => {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM messages
+                     WHERE conversation = ?1 AND seq > ?2
+                     ORDER BY seq ASC LIMIT ?3"
+                );
+                many(conn, &sql, params![key, to_i64(after)?, i64::from(limit)])
+            }
+        })
+        .await
+    }
+}
+
+/// The column value of a status: its JSON name (`pending`, `ok`, `failed`).
+fn status_str(status: MessageStatus) -> Result<String, StoreError> {
+    match serde_json::to_value(status).map_err(|e| StoreError::Other(Box::new(e)))? {
+        serde_json::Value::String(s) => Ok(s),
+        other => Err(StoreError::Other(
+            format!("message status serialised as {other}, not a string").into(),
+        )),
+    }
+}
+
+/// The raw columns of one message row.
+type RawMessage = (i64, String, Option<i64>, String);
+
+fn raw(row: &Row<'_>) -> rusqlite::Result<RawMessage> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+}
+
+/// Builds a message from its body and the authoritative columns.
+fn decode((seq, status, reply_seq, body): RawMessage) -> Result<Message, StoreError> {
+    let mut message: Message = from_body(&body)?;
+    message.seq = to_u64(seq)?;
+    message.status =
+        serde_json::from_value(serde_json::Value::String(status)).map_err(|e| StoreError::Other(Box::new(e)))?;
+    message.reply_seq = reply_seq.map(to_u64).transpose()?;
+    Ok(message)
+}
+
+fn one(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Option<Message>, StoreError> {
+    let raw = conn
+        .prepare_cached(sql)
+        .map_err(db_err)?
+        .query_row(params, raw)
+        .optional()
+        .map_err(db_err)?;
+    raw.map(decode).transpose()
+}
+
+fn many(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Message>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db_err)?;
+    let rows = stmt
+        .query_map(params, raw)
+        .map_err(db_err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db_err)?;
+    rows.into_iter().map(decode).collect()
+}

@@ -1,0 +1,81 @@
+//! [`QuotaStore`]: counters charged all or nothing inside one write transaction.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use parley_core::StoreError;
+use parley_core::ports::QuotaStore;
+use parley_core::quota::{QuotaCharge, QuotaOutcome};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use crate::{SqliteStore, db_err};
+
+#[async_trait]
+impl QuotaStore for SqliteStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(charges = charges.len()))]
+    async fn try_consume(&self, charges: &[QuotaCharge]) -> Result<QuotaOutcome, StoreError> {
+        let charges = charges.to_vec();
+        self.run(move |conn| {
+            let now = Utc::now().timestamp_millis();
+            // IMMEDIATE takes the write lock before the first read, so no other writer
+            // can slip in between reading a counter and incrementing it.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            // Check and increment one charge at a time, so a key charged twice in one
+            // call counts twice; dropping the transaction on a refusal rolls back the
+            // increments already made.
+            for charge in &charges {
+                let row: Option<(i64, Option<i64>)> = tx
+                    .query_row(
+                        "SELECT used, expires_at FROM quotas WHERE key = ?1",
+                        [&charge.key],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(db_err)?;
+                let used = match row {
+                    Some((used, expires_at)) if expires_at.is_none_or(|at| at > now) => used,
+                    _ => 0,
+                };
+                if used >= i64::from(charge.limit) {
+                    tracing::debug!(key = charge.key, used, limit = charge.limit, "quota refused");
+                    return Ok(QuotaOutcome::Denied {
+                        key: charge.key.clone(),
+                    });
+                }
+                // A live counter keeps its expiry; an expired one starts over with the
+                // charge's.
+                tx.execute(
+                    "INSERT INTO quotas (key, used, expires_at) VALUES (?1, 1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET
+                         used = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?3 THEN 1 ELSE used + 1 END,
+                         expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?3
+                                           THEN excluded.expires_at ELSE expires_at END",
+                    params![charge.key, charge.expires_at.map(|at| at.timestamp_millis()), now],
+                )
+                .map_err(db_err)?;
+            }
+            tx.commit().map_err(db_err)?;
+            Ok(QuotaOutcome::Granted)
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(key))]
+    async fn used(&self, key: &str) -> Result<u32, StoreError> {
+        let key = key.to_owned();
+        self.run(move |conn| {
+            let now = Utc::now().timestamp_millis();
+            let used: Option<i64> = conn
+                .query_row(
+                    "SELECT used FROM quotas WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)",
+                    params![key, now],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(db_err)?;
+            u32::try_from(used.unwrap_or(0)).map_err(|e| StoreError::Other(Box::new(e)))
+        })
+        .await
+    }
+}

@@ -1,0 +1,191 @@
+//! [`RoomStore`]: rooms and their members; a room's messages live in the `messages`
+//! table under the conversation key `r#{id}`.
+
+use async_trait::async_trait;
+use parley_core::StoreError;
+use parley_core::ids::{RoomId, UserId};
+use parley_core::message::Conversation;
+use parley_core::ports::{Page, PageRequest, RoomStore};
+use parley_core::room::{Room, RoomMember};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use crate::{SqliteStore, db_err, fetch_limit, from_body, id_body_rows, into_page, to_body};
+
+#[async_trait]
+impl RoomStore for SqliteStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(room_id = %room.room_id))]
+    async fn create(&self, room: &Room, creator: &RoomMember) -> Result<(), StoreError> {
+        let id = room.room_id.as_str().to_owned();
+        let bot_id = room.chat_config_id.as_str().to_owned();
+        let body = to_body(room)?;
+        let creator_id = creator.user_id.as_str().to_owned();
+        let creator_body = to_body(creator)?;
+        self.run(move |conn| {
+            // One transaction, so a room never exists without its creator.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            tx.execute(
+                "INSERT INTO rooms (id, bot_id, body) VALUES (?1, ?2, ?3)",
+                params![id, bot_id, body],
+            )
+            .map_err(db_err)?;
+            tx.execute(
+                "INSERT INTO room_members (room_id, user_id, body) VALUES (?1, ?2, ?3)",
+                params![id, creator_id, creator_body],
+            )
+            .map_err(db_err)?;
+            tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(room_id = %id))]
+    async fn get(&self, id: &RoomId) -> Result<Option<Room>, StoreError> {
+        let id = id.as_str().to_owned();
+        self.run(move |conn| {
+            let body: Option<String> = conn
+                .query_row("SELECT body FROM rooms WHERE id = ?1", [id], |row| row.get(0))
+                .optional()
+                .map_err(db_err)?;
+            body.as_deref().map(from_body).transpose()
+        })
+        .await
+    }
+
+    /// Replaces title, reply mode, invite code and `updated_at`; a missing room stays
+    /// missing.
+    #[tracing::instrument(level = "debug", skip_all, fields(room_id = %room.room_id))]
+    async fn update(&self, room: &Room) -> Result<(), StoreError> {
+        let room = room.clone();
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            let id = room.room_id.as_str();
+            let body: Option<String> = tx
+                .query_row("SELECT body FROM rooms WHERE id = ?1", [id], |row| row.get(0))
+                .optional()
+                .map_err(db_err)?;
+            let Some(body) = body else {
+                return Ok(());
+            };
+            let mut stored: Room = from_body(&body)?;
+            stored.title = room.title;
+            stored.reply_mode = room.reply_mode;
+            stored.invite_code = room.invite_code;
+            stored.updated_at = room.updated_at;
+            tx.execute(
+                "UPDATE rooms SET body = ?2 WHERE id = ?1",
+                params![id, to_body(&stored)?],
+            )
+            .map_err(db_err)?;
+            tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(room_id = %id))]
+    async fn delete(&self, id: &RoomId) -> Result<(), StoreError> {
+        let conversation = Conversation::Room(id.clone()).key();
+        let id = id.as_str().to_owned();
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            tx.execute("DELETE FROM messages WHERE conversation = ?1", [&conversation])
+                .map_err(db_err)?;
+            tx.execute("DELETE FROM room_members WHERE room_id = ?1", [&id])
+                .map_err(db_err)?;
+            tx.execute("DELETE FROM rooms WHERE id = ?1", [&id]).map_err(db_err)?;
+            tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(room_id = %room, user_id = %member.user_id))]
+    async fn add_member(&self, room: &RoomId, member: &RoomMember) -> Result<(), StoreError> {
+        let room = room.as_str().to_owned();
+        let user = member.user_id.as_str().to_owned();
+        let body = to_body(member)?;
+        self.run(move |conn| {
+            // An existing member keeps their row as it is (joined_at, display name).
+            conn.execute(
+                "INSERT INTO room_members (room_id, user_id, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (room_id, user_id) DO NOTHING",
+                params![room, user, body],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(room_id = %room, user_id = %user))]
+    async fn remove_member(&self, room: &RoomId, user: &UserId) -> Result<(), StoreError> {
+        let room = room.as_str().to_owned();
+        let user = user.as_str().to_owned();
+        self.run(move |conn| {
+            conn.execute(
+                "DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2",
+                params![room, user],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(room_id = %room, user_id = %user))]
+    async fn get_member(&self, room: &RoomId, user: &UserId) -> Result<Option<RoomMember>, StoreError> {
+        let room = room.as_str().to_owned();
+        let user = user.as_str().to_owned();
+        self.run(move |conn| {
+            let body: Option<String> = conn
+                .query_row(
+                    "SELECT body FROM room_members WHERE room_id = ?1 AND user_id = ?2",
+                    params![room, user],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(db_err)?;
+            body.as_deref().map(from_body).transpose()
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(room_id = %room))]
+    async fn list_members(&self, room: &RoomId) -> Result<Vec<RoomMember>, StoreError> {
+        let room = room.as_str().to_owned();
+        self.run(move |conn| {
+            // In the order they joined.
+            let mut stmt = conn
+                .prepare_cached("SELECT body FROM room_members WHERE room_id = ?1 ORDER BY rowid")
+                .map_err(db_err)?;
+            let bodies = stmt
+                .query_map([room], |row| row.get::<_, String>(0))
+                .map_err(db_err)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db_err)?;
+            bodies.iter().map(|b| from_body(b)).collect()
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %user))]
+    async fn list_by_member(&self, user: &UserId, page: &PageRequest) -> Result<Page<Room>, StoreError> {
+        let user = user.as_str().to_owned();
+        let page = page.clone();
+        self.run(move |conn| {
+            let rows = id_body_rows(
+                conn,
+                "SELECT r.id, r.body FROM room_members m JOIN rooms r ON r.id = m.room_id
+                 WHERE m.user_id = ?1 AND (?2 IS NULL OR r.id < ?2)
+                 ORDER BY r.id DESC LIMIT ?3",
+                params![user, page.after, fetch_limit(&page)],
+            )?;
+            into_page(rows, &page)
+        })
+        .await
+    }
+}

@@ -1,0 +1,109 @@
+//! [`SessionStore`]: sessions, whose messages live in the `messages` table under the
+//! conversation key `s#{id}`.
+
+use async_trait::async_trait;
+use parley_core::StoreError;
+use parley_core::ids::{SessionId, UserId};
+use parley_core::message::Conversation;
+use parley_core::ports::{Page, PageRequest, SessionStore};
+use parley_core::session::Session;
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use crate::{SqliteStore, db_err, fetch_limit, from_body, id_body_rows, into_page, to_body};
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(session_id = %session.session_id))]
+    async fn create(&self, session: &Session) -> Result<(), StoreError> {
+        let id = session.session_id.as_str().to_owned();
+        let bot_id = session.chat_config_id.as_str().to_owned();
+        let user_id = session.user_id().map(|u| u.as_str().to_owned());
+        let body = to_body(session)?;
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO sessions (id, bot_id, user_id, body) VALUES (?1, ?2, ?3, ?4)",
+                params![id, bot_id, user_id, body],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(session_id = %id))]
+    async fn get(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
+        let id = id.as_str().to_owned();
+        self.run(move |conn| {
+            let body: Option<String> = conn
+                .query_row("SELECT body FROM sessions WHERE id = ?1", [id], |row| row.get(0))
+                .optional()
+                .map_err(db_err)?;
+            body.as_deref().map(from_body).transpose()
+        })
+        .await
+    }
+
+    /// Replaces title, overrides and `updated_at`; who the session belongs to and which
+    /// bot it talks to never change. A missing session stays missing.
+    #[tracing::instrument(level = "debug", skip_all, fields(session_id = %session.session_id))]
+    async fn update(&self, session: &Session) -> Result<(), StoreError> {
+        let session = session.clone();
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            let id = session.session_id.as_str();
+            let body: Option<String> = tx
+                .query_row("SELECT body FROM sessions WHERE id = ?1", [id], |row| row.get(0))
+                .optional()
+                .map_err(db_err)?;
+            let Some(body) = body else {
+                return Ok(());
+            };
+            let mut stored: Session = from_body(&body)?;
+            stored.title = session.title;
+            stored.overrides = session.overrides;
+            stored.updated_at = session.updated_at;
+            tx.execute(
+                "UPDATE sessions SET body = ?2 WHERE id = ?1",
+                params![id, to_body(&stored)?],
+            )
+            .map_err(db_err)?;
+            tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(session_id = %id))]
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        let conversation = Conversation::Session(id.clone()).key();
+        let id = id.as_str().to_owned();
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            tx.execute("DELETE FROM messages WHERE conversation = ?1", [conversation])
+                .map_err(db_err)?;
+            tx.execute("DELETE FROM sessions WHERE id = ?1", [id]).map_err(db_err)?;
+            tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %user))]
+    async fn list_by_user(&self, user: &UserId, page: &PageRequest) -> Result<Page<Session>, StoreError> {
+        let user = user.as_str().to_owned();
+        let page = page.clone();
+        self.run(move |conn| {
+            let rows = id_body_rows(
+                conn,
+                "SELECT id, body FROM sessions
+                 WHERE user_id = ?1 AND (?2 IS NULL OR id < ?2)
+                 ORDER BY id DESC LIMIT ?3",
+                params![user, page.after, fetch_limit(&page)],
+            )?;
+            into_page(rows, &page)
+        })
+        .await
+    }
+}
