@@ -11,7 +11,11 @@ async fn main() -> anyhow::Result<()> {
         tracing_subscriber::fmt().json().with_env_filter(filter).init();
     } else {
         let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-        tracing_subscriber::fmt().compact().with_ansi(ansi).with_env_filter(filter).init();
+        tracing_subscriber::fmt()
+            .compact()
+            .with_ansi(ansi)
+            .with_env_filter(filter)
+            .init();
     }
     let config = LocalConfig::from_env()?;
     let app = build(&config, None)?;
