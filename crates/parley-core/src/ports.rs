@@ -148,10 +148,32 @@ pub struct ChatReply {
     pub usage: Usage,
 }
 
+/// A piece of a streamed reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamEvent {
+    /// More text of the reply.
+    Delta(String),
+    /// The reply is complete; the tokens it used.
+    Done(Usage),
+}
+
+/// A reply as it is produced. It ends with `Done`, or with an error if the provider
+/// breaks off in the middle.
+pub type ReplyStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<StreamEvent, LlmError>> + Send>>;
+
 /// A chat model.
 #[async_trait]
 pub trait LlmProvider: Send + Sync {
+    /// The whole reply at once.
     async fn complete(&self, request: &ChatRequest) -> Result<ChatReply, LlmError>;
+
+    /// The reply as it is produced. Providers that cannot stream answer with the whole
+    /// reply as one delta.
+    async fn stream(&self, request: &ChatRequest) -> Result<ReplyStream, LlmError> {
+        let reply = self.complete(request).await?;
+        let events = [Ok(StreamEvent::Delta(reply.text)), Ok(StreamEvent::Done(reply.usage))];
+        Ok(Box::pin(futures::stream::iter(events)))
+    }
 }
 
 /// The time, injectable for tests.
