@@ -1,27 +1,57 @@
 //! Extractors whose rejections are problem+json, so bad input never gets axum's
 //! plain-text answers.
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use parley_core::Principal;
 use parley_core::values::limits::BODY_MAX_BYTES;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::error::ApiError;
 
-/// A JSON body: `application/json` required, at most [`BODY_MAX_BYTES`].
+/// A JSON body: `application/json` (or `+json`) required, at most [`BODY_MAX_BYTES`].
+/// Checked in this order: content type (415), size (413), JSON syntax (400
+/// `invalid_json`), then the fields (400 `validation_failed`).
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(BODY_MAX_BYTES)
+            } else {
+                ApiError::BadRequest(e.body_text())
+            }
+        })?;
+        // The whole body's syntax first: deserialising into `T` stops at the first field it
+        // dislikes, so a truncated body could otherwise pass for a field error.
+        if let Err(e) = serde_json::from_slice::<IgnoredAny>(&bytes) {
+            return Err(ApiError::InvalidJson(e.to_string()));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Body(v)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// `application/json` or `application/*+json`, parameters (charset) allowed.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", subtype)) => subtype == "json" || subtype.ends_with("+json"),
+        _ => false,
     }
 }
 
@@ -33,6 +63,26 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(BODY_MAX_BYTES),
         other => ApiError::BadRequest(other.body_text()),
     }
+}
+
+/// Deserialises an already parsed JSON value, with the failing field's path in the error.
+/// For bodies read as a map first (e.g. to take out a member that `flatten` would hide
+/// from the path in error messages).
+pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, ApiError> {
+    let bytes = serde_json::to_vec(value).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    axum::Json::<T>::from_bytes(&bytes)
+        .map(|axum::Json(v)| v)
+        .map_err(|rejection| match rejection {
+            // Positions would point into the re-serialised text, not the client's body.
+            JsonRejection::JsonDataError(e) => {
+                let text = e.body_text();
+                ApiError::BadRequest(
+                    text.rsplit_once(" at line ")
+                        .map_or(text.clone(), |(head, _)| head.to_owned()),
+                )
+            }
+            other => json_rejection(other),
+        })
 }
 
 /// Query parameters.

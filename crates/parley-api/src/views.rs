@@ -18,6 +18,8 @@ pub struct FullBot<'a> {
     pub shareable_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages_today: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_today: Option<u32>,
 }
 
 impl<'a> FullBot<'a> {
@@ -26,6 +28,7 @@ impl<'a> FullBot<'a> {
             bot,
             shareable_url: bot.share_url(public_url),
             messages_today: None,
+            tokens_today: None,
         }
     }
 }

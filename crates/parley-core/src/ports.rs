@@ -121,6 +121,8 @@ pub trait QuotaStore: Send + Sync {
     async fn try_consume(&self, charges: &[QuotaCharge]) -> Result<QuotaOutcome, StoreError>;
     /// The counter's current value (0 when absent or expired).
     async fn used(&self, key: &str) -> Result<u32, StoreError>;
+    /// Adds `amount` to a counter with no limit (token usage), creating it if needed.
+    async fn add(&self, key: &str, amount: u32, expires_at: Option<DateTime<Utc>>) -> Result<(), StoreError>;
 }
 
 /// One turn of the conversation sent to a model.

@@ -330,3 +330,19 @@ async fn data_and_sign_ins_survive_a_restart() {
     history.expect(200, None);
     assert_eq!(history.body["messages"][0]["content"], "remember me");
 }
+
+#[tokio::test]
+async fn owners_see_todays_messages_and_tokens() {
+    let t = TestApp::new();
+    let alice = t.token("alice@example.com", &[]);
+    let bot = t.create_bot(&alice, json!({})).await;
+    let id = bot["chatConfigId"].as_str().expect("id");
+    let (session, guest) = t.start_session(None, id).await;
+    let sent = t.say(&guest, &session, "count me").await;
+    let usage = &sent.body["usage"];
+    let tokens = usage["inputTokens"].as_u64().unwrap_or(0) + usage["outputTokens"].as_u64().unwrap_or(0);
+    let view = t.get(&format!("/chat-config/{id}"), Some(&alice)).await;
+    assert_eq!(view.body["messagesToday"], 1);
+    assert_eq!(view.body["tokensToday"].as_u64(), Some(tokens), "{}", view.body);
+    assert!(tokens > 0);
+}

@@ -74,7 +74,28 @@ impl QuotaStore for SqliteStore {
                 )
                 .optional()
                 .map_err(db_err)?;
-            u32::try_from(used.unwrap_or(0)).map_err(|e| StoreError::Other(Box::new(e)))
+            // Token counters can outgrow a u32 in principle; they saturate.
+            Ok(u32::try_from(used.unwrap_or(0).max(0)).unwrap_or(u32::MAX))
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(key, amount))]
+    async fn add(&self, key: &str, amount: u32, expires_at: Option<chrono::DateTime<Utc>>) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        self.run(move |conn| {
+            let now = Utc::now().timestamp_millis();
+            // The same expiry rule as try_consume: an expired counter starts over.
+            conn.execute(
+                "INSERT INTO quotas (key, used, expires_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO UPDATE SET
+                     used = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?4 THEN ?2 ELSE used + ?2 END,
+                     expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?4
+                                       THEN excluded.expires_at ELSE expires_at END",
+                params![key, amount, expires_at.map(|at| at.timestamp_millis()), now],
+            )
+            .map_err(db_err)?;
+            Ok(())
         })
         .await
     }

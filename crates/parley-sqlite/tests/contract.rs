@@ -47,6 +47,7 @@ async fn message_store() {
 async fn quota_store() {
     let (store, _dir) = store();
     kit::quota_store_contract(&store).await;
+    kit::quota_add_contract(&store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

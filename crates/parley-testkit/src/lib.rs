@@ -24,6 +24,6 @@ pub use bots::bot_store_contract;
 pub use concurrency::{concurrent_appends_contract, concurrent_client_id_contract, concurrent_quota_contract};
 pub use fixtures::{bot, guest_session, member, new_message, room, session, user};
 pub use messages::message_store_contract;
-pub use quotas::quota_store_contract;
+pub use quotas::{quota_add_contract, quota_store_contract};
 pub use rooms::room_store_contract;
 pub use sessions::session_store_contract;

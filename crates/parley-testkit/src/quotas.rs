@@ -127,3 +127,26 @@ pub async fn quota_store_contract(store: &dyn QuotaStore) {
 pub(crate) fn key(what: &str) -> String {
     format!("contract#{what}#{}", RandomIds.new_id())
 }
+
+/// Protects token counting: `add` creates a counter, adds to it, and an expired counter
+/// starts over from the amount added.
+pub async fn quota_add_contract(store: &dyn QuotaStore) {
+    let tomorrow = Some(Utc::now() + Duration::days(1));
+    let tokens = key("tokens");
+    store.add(&tokens, 120, tomorrow).await.expect("add");
+    store.add(&tokens, 30, tomorrow).await.expect("add");
+    assert_eq!(store.used(&tokens).await.expect("used"), 150, "amounts add up");
+
+    let stale = key("stale-tokens");
+    store
+        .add(&stale, 500, Some(Utc::now() - Duration::seconds(1)))
+        .await
+        .expect("add");
+    assert_eq!(store.used(&stale).await.expect("used"), 0, "an expired counter reads 0");
+    store.add(&stale, 7, tomorrow).await.expect("add");
+    assert_eq!(
+        store.used(&stale).await.expect("used"),
+        7,
+        "an expired counter starts over"
+    );
+}

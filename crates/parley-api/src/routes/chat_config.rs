@@ -9,13 +9,12 @@ use parley_core::CoreError;
 use parley_core::bot::BotConfig;
 use parley_core::ids::BotId;
 use parley_core::usecases::{BotFields, BotView, page_request};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ListQuery, to_json};
 use crate::ApiState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Caller, NotGuest, Query};
+use crate::extract::{Body, Caller, NotGuest, Query, from_value};
 use crate::views::{FullBot, List};
 
 pub fn router(state: ApiState) -> Router {
@@ -56,36 +55,40 @@ async fn read(
     match state.app.get_bot(&caller, &BotId::parse(&id)?).await? {
         BotView::Full(bot) => {
             let mut view = FullBot::new(&bot, &state.app.settings().public_url);
-            view.messages_today = Some(state.app.bot_usage_today(&bot).await?);
+            let (messages, tokens) = state.app.bot_usage_today(&bot).await?;
+            view.messages_today = Some(messages);
+            view.tokens_today = Some(tokens);
             Ok(with_etag(&bot, to_json(&view)))
         }
         BotView::Public(view) => Ok(to_json(&view).into_response()),
     }
 }
 
-/// The body of `PUT /chat-config/{id}`: the fields to change and, instead of an
-/// `If-Match` header, the version they were read at.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Update {
-    #[serde(flatten)]
-    fields: BotFields,
-    version: Option<u64>,
-}
-
+/// `PUT /chat-config/{id}`: the body holds the fields to change and, instead of an
+/// `If-Match` header, the `version` they were read at. `version` is taken out by hand
+/// rather than by `#[serde(flatten)]`, which would hide the failing field's name from
+/// the error.
 async fn update(
     State(state): State<ApiState>,
     NotGuest(caller): NotGuest,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Body(body): Body<Update>,
+    Body(mut body): Body<serde_json::Map<String, Value>>,
 ) -> ApiResult<Response> {
     let id = BotId::parse(&id)?;
+    let version = match body.remove("version") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_u64()
+                .ok_or_else(|| ApiError::BadRequest("version: must be a non-negative integer".into()))?,
+        ),
+    };
+    let fields: BotFields = from_value(&Value::Object(body))?;
     let expected = match if_match(&headers)? {
         Some(v) => Some(v),
-        None => body.version,
+        None => version,
     };
-    let bot = state.app.update_bot(&caller, &id, body.fields, expected).await?;
+    let bot = state.app.update_bot(&caller, &id, fields, expected).await?;
     Ok(with_etag(
         &bot,
         to_json(&FullBot::new(&bot, &state.app.settings().public_url)),

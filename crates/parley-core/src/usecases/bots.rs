@@ -179,9 +179,16 @@ impl Parley {
         Ok(bot)
     }
 
-    /// Messages counted today against the bot's daily limit, shown to owners and admins.
-    pub async fn bot_usage_today(&self, bot: &BotConfig) -> Result<u32, CoreError> {
-        Ok(self.ports.quotas.used(&self.bot_daily_key(&bot.chat_config_id)).await?)
+    /// Messages counted today against the bot's daily limit and the tokens its replies
+    /// used today, shown to owners and admins.
+    pub async fn bot_usage_today(&self, bot: &BotConfig) -> Result<(u32, u32), CoreError> {
+        let messages = self.ports.quotas.used(&self.bot_daily_key(&bot.chat_config_id)).await?;
+        let tokens = self
+            .ports
+            .quotas
+            .used(&self.bot_daily_tokens_key(&bot.chat_config_id))
+            .await?;
+        Ok((messages, tokens))
     }
 
     pub(super) async fn bot_by_share_code(&self, code: &str) -> Result<BotConfig, CoreError> {
@@ -198,6 +205,10 @@ impl Parley {
 
     pub(super) fn bot_daily_key(&self, id: &BotId) -> String {
         format!("bot#{id}#{}", self.now().format("%Y-%m-%d"))
+    }
+
+    pub(super) fn bot_daily_tokens_key(&self, id: &BotId) -> String {
+        format!("tokens#bot#{id}#{}", self.now().format("%Y-%m-%d"))
     }
 
     async fn save(&self, bot: &mut BotConfig, read_version: u64) -> Result<(), CoreError> {

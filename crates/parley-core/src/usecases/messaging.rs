@@ -229,6 +229,7 @@ impl Parley {
             .messages
             .set_status(conversation, user_message.seq, MessageStatus::Ok, Some(reply.seq))
             .await?;
+        self.count_tokens(effective.bot, reply.usage).await;
         user_message.status = MessageStatus::Ok;
         user_message.reply_seq = Some(reply.seq);
         tracing::info!(
@@ -313,6 +314,17 @@ impl Parley {
                 let scope = charges.iter().find(|c| c.key == key).map_or("a quota", |c| c.scope);
                 Err(CoreError::QuotaExceeded(scope))
             }
+        }
+    }
+
+    /// Adds a reply's tokens to the bot's daily token counter. The reply is already
+    /// stored, so a failure here is logged and does not fail the send.
+    async fn count_tokens(&self, bot: &BotConfig, usage: Option<crate::message::Usage>) {
+        let Some(usage) = usage else { return };
+        let key = self.bot_daily_tokens_key(&bot.chat_config_id);
+        let tokens = usage.input_tokens.saturating_add(usage.output_tokens);
+        if let Err(e) = self.ports.quotas.add(&key, tokens, Some(self.end_of_day())).await {
+            tracing::warn!(error = %e, "token usage not counted");
         }
     }
 }
