@@ -2,7 +2,7 @@
 //! plain-text answers.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -83,6 +83,21 @@ pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, A
             }
             other => json_rejection(other),
         })
+}
+
+/// A path parameter (or a tuple of them); a value axum cannot take, e.g. one that is not
+/// UTF-8 once percent-decoded, is a problem+json 400 rather than axum's plain text.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e: PathRejection| ApiError::BadRequest(e.body_text()))
+    }
 }
 
 /// Query parameters.

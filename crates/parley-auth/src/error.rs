@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 /// Why a token was rejected, or why the crate could not do its work.
 ///
-/// Every request-time variant means "401 Unauthorized" except [`AuthError::JwksUnavailable`],
-/// which the API maps to 503: the token may be fine, we just cannot check it right now.
+/// Every request-time variant means "401 Unauthorized" except [`AuthError::JwksUnavailable`]
+/// and [`AuthError::StatusUnavailable`], which the API maps to 503: the token may be fine,
+/// we just cannot check it right now.
 /// [`AuthError::WeakGuestSecret`] and [`AuthError::KeyStore`] only arise at start-up.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -36,6 +37,12 @@ pub enum AuthError {
     InvalidClaim(&'static str),
     #[error("the identity provider's signing keys are unavailable")]
     JwksUnavailable(#[from] JwksError),
+    /// The identity provider could not say whether the user is still enabled.
+    #[error("the user's status cannot be checked")]
+    StatusUnavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The user is disabled, or the token was revoked (e.g. by a global sign-out).
+    #[error("the user is disabled or signed out")]
+    Inactive,
     #[error("the guest token secret must be at least {min} bytes long")]
     WeakGuestSecret { min: usize },
     #[error("the development signing key could not be loaded or created")]
@@ -45,7 +52,7 @@ pub enum AuthError {
 impl AuthError {
     /// True when the failure is ours rather than the token's (HTTP 503, not 401).
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, AuthError::JwksUnavailable(_))
+        matches!(self, AuthError::JwksUnavailable(_) | AuthError::StatusUnavailable(_))
     }
 }
 

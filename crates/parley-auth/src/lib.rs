@@ -14,13 +14,15 @@
 //!
 //! Layout: `error` (the [`AuthError`] type), `jwt` (raw header/claims parsing shared by
 //! both verifiers), `jwks` (key sources and the rate-limited key cache), `verifier`,
-//! `guest` and `dev_idp`. Nothing here reads the environment or depends on other Parley crates.
+//! `guest`, `status` (is a verified user still enabled and signed in? with its cache)
+//! and `dev_idp`. Nothing here reads the environment or depends on other Parley crates.
 
 mod dev_idp;
 mod error;
 mod guest;
 mod jwks;
 mod jwt;
+mod status;
 mod verifier;
 
 pub use dev_idp::{DEV_SIGNING_KEY_FILE, DEV_TOKEN_TTL_SECONDS, DevIdentityProvider, DevTokens, dev_sub};
@@ -28,4 +30,5 @@ pub use error::{AuthError, JwksError, KeyStoreError};
 pub use guest::{GUEST_KEY_ID, GuestClaims, GuestTokens, MIN_GUEST_SECRET_LEN, generate_guest_secret, is_guest_token};
 pub use jsonwebtoken::jwk::JwkSet;
 pub use jwks::{HttpJwks, JWKS_REFETCH_INTERVAL_SECONDS, JwksSource, StaticJwks};
+pub use status::{CachedUserStatus, MAX_USER_STATUS_TTL, UserStatus};
 pub use verifier::{CognitoVerifier, MAX_LEEWAY_SECONDS, TokenUse, VerifiedUser, VerifierConfig};

@@ -3,7 +3,7 @@
 //!
 //! Nothing here knows about AWS, HTTP or SQL. Layout:
 //! - [`values`] and [`ids`]: validated newtypes; an invalid value cannot be constructed.
-//! - [`bot`], [`session`], [`room`], [`message`], [`principal`], [`quota`]: the domain types.
+//! - [`bot`], [`persona`], [`session`], [`room`], [`message`], [`principal`], [`quota`]: the domain types.
 //! - [`ports`]: the traits that adapters (SQLite, AWS, model providers) implement.
 //! - [`policy`]: every permission rule of the actor table, in one place.
 //! - [`models`]: the configured list of allowed models.
@@ -15,6 +15,7 @@ pub mod error;
 pub mod ids;
 pub mod message;
 pub mod models;
+pub mod persona;
 pub mod policy;
 pub mod ports;
 pub mod principal;

@@ -81,6 +81,25 @@ pub fn require_bot_owner<'a>(principal: &'a Principal, bot: &BotConfig) -> Resul
     }
 }
 
+/// May the caller read the bot's persona documents? The owner and admins may; friends
+/// only when the owner set `showPrompt` (otherwise the documents do not exist for
+/// them); a suspended bot shows friends nothing.
+pub fn persona_readable(principal: &Principal, bot: &BotConfig) -> Result<BotAccess, CoreError> {
+    match bot_serving(principal, bot)? {
+        BotAccess::Friend if !bot.sharing.show_prompt => Err(CoreError::NotFound),
+        access => Ok(access),
+    }
+}
+
+/// What the owner and admins alone may see of a bot (which persona documents it has);
+/// others who can see the bot are refused, others get 404.
+pub fn require_bot_manager(principal: &Principal, bot: &BotConfig) -> Result<BotAccess, CoreError> {
+    match bot_access(principal, bot)? {
+        BotAccess::Friend => Err(CoreError::Forbidden("only the owner and admins may do this")),
+        access => Ok(access),
+    }
+}
+
 /// A session is visible to its participant alone: its user, or the guest whose token
 /// is bound to it. Admins do not read others' conversations.
 pub fn session_access(principal: &Principal, session: &Session) -> Result<(), CoreError> {

@@ -9,6 +9,7 @@ use crate::bot::BotConfig;
 use crate::error::{LlmError, StoreError};
 use crate::ids::{BotId, RoomId, SessionId, ShareCode, UserId};
 use crate::message::{Conversation, Message, MessageStatus, NewMessage, Role, Usage};
+use crate::persona::{PersonaDoc, PersonaInfo, PersonaKind};
 use crate::quota::{QuotaCharge, QuotaOutcome};
 use crate::room::{Room, RoomMember};
 use crate::session::Session;
@@ -45,6 +46,24 @@ pub trait BotStore: Send + Sync {
     async fn list_by_owner(&self, owner: &UserId, page: &PageRequest) -> Result<Page<BotConfig>, StoreError>;
     /// Every bot, for admins.
     async fn list_all(&self, page: &PageRequest) -> Result<Page<BotConfig>, StoreError>;
+}
+
+/// Persona documents, kept beside their bot's config: at most one of each kind per bot.
+#[async_trait]
+pub trait PersonaStore: Send + Sync {
+    /// Stores the document, replacing the bot's document of the same kind.
+    async fn put(&self, bot: &BotId, doc: &PersonaDoc) -> Result<(), StoreError>;
+    /// The document with its original file (the profile PDF), if there is one.
+    async fn get(&self, bot: &BotId, kind: PersonaKind) -> Result<Option<PersonaDoc>, StoreError>;
+    /// Deletes the document; `false` when there was none.
+    async fn delete(&self, bot: &BotId, kind: PersonaKind) -> Result<bool, StoreError>;
+    /// Deletes every document of the bot; deleting none is not an error.
+    async fn delete_all(&self, bot: &BotId) -> Result<(), StoreError>;
+    /// What the bot has, without contents, in [`PersonaKind::ALL`] order.
+    async fn list(&self, bot: &BotId) -> Result<Vec<PersonaInfo>, StoreError>;
+    /// The text of every document of the bot, without original files: what a model call
+    /// needs, in one read.
+    async fn texts(&self, bot: &BotId) -> Result<Vec<(PersonaKind, String)>, StoreError>;
 }
 
 /// Sessions.

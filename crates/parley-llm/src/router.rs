@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use parley_core::error::LlmError;
 use parley_core::models::{ModelCatalog, ProviderKind};
-use parley_core::ports::{ChatReply, ChatRequest, LlmProvider};
+use parley_core::ports::{ChatReply, ChatRequest, LlmProvider, ReplyStream};
 
 /// Sends each request to the provider that serves its model in the catalog.
 pub struct ModelRouter {
@@ -27,31 +27,56 @@ impl ModelRouter {
         self.providers.insert(kind, provider);
         self
     }
+
+    /// The provider that serves `model`, if it is listed and its provider configured.
+    fn provider(&self, model: &str) -> Result<&Arc<dyn LlmProvider>, LlmError> {
+        self.catalog
+            .models()
+            .iter()
+            .find(|m| m.id.as_str() == model)
+            .and_then(|info| self.providers.get(&info.provider))
+            .ok_or_else(|| LlmError::NotConfigured(model.to_owned()))
+    }
 }
 
 #[async_trait]
 impl LlmProvider for ModelRouter {
     async fn complete(&self, request: &ChatRequest) -> Result<ChatReply, LlmError> {
-        let info = self
-            .catalog
-            .models()
-            .iter()
-            .find(|m| m.id.as_str() == request.model)
-            .ok_or_else(|| LlmError::NotConfigured(request.model.clone()))?;
-        let provider = self
-            .providers
-            .get(&info.provider)
-            .ok_or_else(|| LlmError::NotConfigured(request.model.clone()))?;
-        provider.complete(request).await
+        self.provider(&request.model)?.complete(request).await
+    }
+
+    async fn stream(&self, request: &ChatRequest) -> Result<ReplyStream, LlmError> {
+        self.provider(&request.model)?.stream(request).await
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use futures::StreamExt;
     use parley_core::models::DEFAULT_MODELS;
+    use parley_core::ports::StreamEvent;
 
     use super::*;
     use crate::OfflineModel;
+
+    /// Streams a fixed reply, to tell whether the router forwarded `stream`.
+    struct Streamer;
+
+    #[async_trait]
+    impl LlmProvider for Streamer {
+        async fn complete(&self, _: &ChatRequest) -> Result<ChatReply, LlmError> {
+            Err(LlmError::Provider("complete was called instead of stream".into()))
+        }
+
+        async fn stream(&self, _: &ChatRequest) -> Result<ReplyStream, LlmError> {
+            let events = [
+                Ok(StreamEvent::Delta("a".into())),
+                Ok(StreamEvent::Delta("b".into())),
+                Ok(StreamEvent::Done(Default::default())),
+            ];
+            Ok(Box::pin(futures::stream::iter(events)))
+        }
+    }
 
     fn request(model: &str) -> ChatRequest {
         ChatRequest {
@@ -74,6 +99,23 @@ mod tests {
         ));
         assert!(matches!(
             router.complete(&request("unlisted")).await,
+            Err(LlmError::NotConfigured(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn streams_are_forwarded_to_the_provider_s_own_stream() {
+        let catalog = ModelCatalog::parse(DEFAULT_MODELS, |_| true).expect("catalog");
+        let router = ModelRouter::new(catalog).with(ProviderKind::Openai, Arc::new(Streamer));
+        let events: Vec<_> = router
+            .stream(&request("gpt-4o-mini"))
+            .await
+            .expect("a stream")
+            .collect()
+            .await;
+        assert_eq!(events.len(), 3, "the provider's own three events, not one whole reply");
+        assert!(matches!(
+            router.stream(&request("gemini-2.0-flash")).await,
             Err(LlmError::NotConfigured(_))
         ));
     }

@@ -1,6 +1,7 @@
 //! The local Parley server: every function's router on one port, data in an embedded
-//! SQLite file, sign-in by the development identity provider, and the offline model
-//! when no API key is set. `main.rs` runs it; tests build the same app with [`build`].
+//! SQLite file, sign-in by the development identity provider, and the model providers
+//! the environment configures (OpenAI or a compatible server, Gemini), with the offline
+//! model always there. `main.rs` runs it; tests build the same app with [`build`].
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use parley_core::Parley;
 use parley_core::models::{DEFAULT_MODELS, ModelCatalog, ProviderKind};
 use parley_core::ports::{LlmProvider, RandomIds, SystemClock};
 use parley_core::usecases::{Ports, Settings};
-use parley_llm::{ModelRouter, OfflineModel};
+use parley_llm::ProvidersConfig;
 use parley_sqlite::SqliteStore;
 
 /// The app client id the development identity provider puts in its tokens.
@@ -30,6 +31,8 @@ pub struct LocalConfig {
     pub models: String,
     pub guest_key: Option<String>,
     pub creators_group: Option<String>,
+    /// Keys, base URLs and timeouts of the model providers.
+    pub providers: ProvidersConfig,
 }
 
 impl LocalConfig {
@@ -53,6 +56,7 @@ impl LocalConfig {
             models: var("PARLEY_MODELS").unwrap_or_else(|| DEFAULT_MODELS.to_owned()),
             guest_key: var("PARLEY_GUEST_KEY"),
             creators_group: var("PARLEY_CREATORS_GROUP"),
+            providers: ProvidersConfig::from_env()?,
         })
     }
 
@@ -65,6 +69,7 @@ impl LocalConfig {
             models: DEFAULT_MODELS.into(),
             guest_key: None,
             creators_group: None,
+            providers: ProvidersConfig::default(),
         }
     }
 }
@@ -81,17 +86,29 @@ pub fn build(config: &LocalConfig, llm: Option<Arc<dyn LlmProvider>>) -> anyhow:
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
     let store = SqliteStore::open(&config.data_dir.join("parley.sqlite3")).context("cannot open the SQLite store")?;
-    let catalog = ModelCatalog::parse(&config.models, |p| p == ProviderKind::Offline)
+    let catalog = ModelCatalog::parse(&config.models, |p| config.providers.configured(p))
         .map_err(|e| anyhow::anyhow!("PARLEY_MODELS: {e}"))?;
-    let llm = llm.unwrap_or_else(|| {
-        Arc::new(ModelRouter::new(catalog.clone()).with(ProviderKind::Offline, Arc::new(OfflineModel)))
-    });
+    let llm = match llm {
+        Some(llm) => llm,
+        None => Arc::new(
+            config
+                .providers
+                .router(catalog.clone())
+                .context("cannot set up the model providers")?,
+        ),
+    };
+    tracing::info!(
+        openai = config.providers.configured(ProviderKind::Openai),
+        gemini = config.providers.configured(ProviderKind::Gemini),
+        "model providers"
+    );
     let store = Arc::new(store);
     let ports = Ports {
         bots: store.clone(),
         sessions: store.clone(),
         rooms: store.clone(),
         messages: store.clone(),
+        personas: store.clone(),
         quotas: store,
         llm,
         clock: Arc::new(SystemClock),

@@ -1,17 +1,18 @@
 //! The SQLite adapter: one [`SqliteStore`] implements every storage port of
-//! `parley-core` (`BotStore`, `SessionStore`, `RoomStore`, `MessageStore`, `QuotaStore`)
-//! on a single database file, for local development and tests.
+//! `parley-core` (`BotStore`, `SessionStore`, `RoomStore`, `MessageStore`, `QuotaStore`,
+//! `PersonaStore`) on a single database file, for local development and tests.
 //!
 //! Each domain object is stored as JSON in a `body` column beside the key columns that
 //! queries need (ids, owner, share code, sequence numbers), so the domain types can
-//! evolve without migrations. Every operation runs on `tokio::task::spawn_blocking`
+//! evolve without migrations; persona documents, being text and files, have plain
+//! columns. Every operation runs on `tokio::task::spawn_blocking`
 //! over one connection behind a mutex; SQLite serialises writes anyway, and the
 //! invariants the ports promise (unique ids and share codes, per-conversation sequence
 //! numbers, all-or-nothing quota charges) are enforced by the database itself.
 //!
 //! Layout: [`schema`] creates the tables; `bots.rs`, `sessions.rs`, `rooms.rs`,
-//! `messages.rs` and `quotas.rs` implement one port each; this file holds the store,
-//! the blocking-task plumbing and the error mapping.
+//! `messages.rs`, `quotas.rs` and `personas.rs` implement one port each; this file holds
+//! the store, the blocking-task plumbing and the error mapping.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,7 @@ use serde::de::DeserializeOwned;
 
 mod bots;
 mod messages;
+mod personas;
 mod quotas;
 mod rooms;
 pub mod schema;

@@ -59,6 +59,17 @@ CREATE TABLE IF NOT EXISTS messages (
     UNIQUE (conversation, author_id, client_message_id)
 );
 
+-- One row per persona document of a bot: `text` is what the model reads, `original` the
+-- uploaded file it was derived from (the profile PDF), NULL for the text kinds.
+CREATE TABLE IF NOT EXISTS personas (
+    bot_id     TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    original   BLOB,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (bot_id, kind)
+);
+
 -- expires_at is in Unix milliseconds; NULL never expires.
 CREATE TABLE IF NOT EXISTS quotas (
     key        TEXT PRIMARY KEY NOT NULL,

@@ -51,6 +51,12 @@ async fn quota_store() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn persona_store() {
+    let (store, _dir) = store();
+    kit::persona_store_contract(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_appends() {
     let (store, _dir) = store();
     kit::concurrent_appends_contract(Arc::new(store)).await;
@@ -78,6 +84,7 @@ async fn all_suites_share_one_store() {
         kit::room_store_contract(&store, &store),
         kit::message_store_contract(&store),
         kit::quota_store_contract(&store),
+        kit::persona_store_contract(&store),
     );
 }
 

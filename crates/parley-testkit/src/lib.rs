@@ -8,7 +8,7 @@
 //! at the same time). A suite panics with a message naming the broken promise.
 //!
 //! Layout: [`fixtures`] builds valid domain objects; `bots.rs`, `sessions.rs`,
-//! `rooms.rs`, `messages.rs`, `quotas.rs` hold one suite per port and `concurrency.rs`
+//! `rooms.rs`, `messages.rs`, `quotas.rs`, `personas.rs` hold one suite per port and `concurrency.rs`
 //! the suites that race many tasks against one store.
 
 mod bots;
@@ -16,6 +16,7 @@ mod concurrency;
 pub mod fixtures;
 mod messages;
 mod paging;
+mod personas;
 mod quotas;
 mod rooms;
 mod sessions;
@@ -24,6 +25,7 @@ pub use bots::bot_store_contract;
 pub use concurrency::{concurrent_appends_contract, concurrent_client_id_contract, concurrent_quota_contract};
 pub use fixtures::{bot, guest_session, member, new_message, room, session, user};
 pub use messages::message_store_contract;
+pub use personas::persona_store_contract;
 pub use quotas::{quota_add_contract, quota_store_contract};
 pub use rooms::room_store_contract;
 pub use sessions::session_store_contract;

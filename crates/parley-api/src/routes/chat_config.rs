@@ -1,6 +1,7 @@
-//! The `chat-config` function: read, change, share and suspend bots; list models.
+//! The `chat-config` function: read, change, share and suspend bots; list models. Its
+//! persona routes are in [`super::personas`].
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,7 +15,7 @@ use serde_json::{Value, json};
 use super::{ListQuery, to_json};
 use crate::ApiState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Caller, NotGuest, Query, from_value};
+use crate::extract::{Body, Caller, NotGuest, Path, Query, from_value};
 use crate::views::{FullBot, List};
 
 pub fn router(state: ApiState) -> Router {
@@ -26,7 +27,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/chat-config/{id}/unsuspend", post(unsuspend))
         .route("/share/{code}", get(shared))
         .route("/models", get(models))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(super::personas::router(state))
 }
 
 async fn list(

@@ -1,6 +1,6 @@
 //! The `chat-room` function: create, list, read, join and leave rooms; history.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::{HistoryQuery, ListQuery, to_json};
 use crate::ApiState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, NotGuest, Query};
+use crate::extract::{Body, NotGuest, Path, Query};
 use crate::views::{History, List, RoomView};
 
 pub fn router(state: ApiState) -> Router {

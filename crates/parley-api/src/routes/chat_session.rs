@@ -1,6 +1,6 @@
 //! The `chat-session` function: start, list, read, change and delete sessions; history.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -13,7 +13,7 @@ use super::{HistoryQuery, ListQuery, to_json};
 use crate::ApiState;
 use crate::auth::unix_now;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Caller, NotGuest, Query};
+use crate::extract::{Body, Caller, NotGuest, Path, Query};
 use crate::views::{History, List, SessionView};
 
 pub fn router(state: ApiState) -> Router {

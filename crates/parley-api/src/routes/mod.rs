@@ -6,6 +6,7 @@ pub mod chat_room;
 pub mod chat_session;
 pub mod create_chat;
 pub mod dev;
+pub mod personas;
 pub mod session_message;
 
 use axum::routing::get;

@@ -1,6 +1,6 @@
 //! The `session-message` function: send into a session or a room.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use parley_core::ids::{RoomId, SessionId};
@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::to_json;
 use crate::ApiState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Caller, NotGuest};
+use crate::extract::{Body, Caller, NotGuest, Path};
 use crate::views::Sent;
 
 pub fn router(state: ApiState) -> Router {

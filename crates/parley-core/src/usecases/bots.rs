@@ -145,10 +145,13 @@ impl Parley {
         Ok(bot)
     }
 
-    /// `DELETE /chat-config/{id}`.
+    /// `DELETE /chat-config/{id}`, with the bot's persona documents. Those go first: if
+    /// the bot's own delete then fails, a retry finds the bot and finishes the job,
+    /// whereas the other order could leave documents that nothing points to.
     pub async fn delete_bot(&self, principal: &Principal, id: &BotId) -> Result<(), CoreError> {
         let bot = found(self.ports.bots.get(id).await)?;
         policy::require_bot_owner(principal, &bot)?;
+        self.ports.personas.delete_all(id).await?;
         self.ports.bots.delete(id).await?;
         Ok(())
     }

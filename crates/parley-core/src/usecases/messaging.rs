@@ -7,6 +7,7 @@ use crate::bot::BotConfig;
 use crate::error::{CoreError, StoreError};
 use crate::ids::{RoomId, SessionId};
 use crate::message::{BOT_AUTHOR, Conversation, Message, MessageStatus, NewMessage, Role};
+use crate::persona::Persona;
 use crate::policy;
 use crate::ports::{ChatRequest, ChatTurn, MessageRange};
 use crate::principal::Principal;
@@ -202,7 +203,8 @@ impl Parley {
             limit: effective.bot.memory.max_messages,
         };
         let history = self.ports.messages.list(conversation, range).await?;
-        let request = self.chat_request(effective, &history, &user_message, sender.in_room);
+        let persona = self.persona_of(&effective.bot.chat_config_id).await?;
+        let request = self.chat_request(effective, &persona, &history, &user_message, sender.in_room);
         let reply = match self.ports.llm.complete(&request).await {
             Ok(reply) => reply,
             Err(e) => {
@@ -247,6 +249,7 @@ impl Parley {
     fn chat_request(
         &self,
         effective: &Effective<'_>,
+        persona: &Persona,
         history: &[Message],
         user_message: &Message,
         in_room: bool,
@@ -265,18 +268,19 @@ impl Parley {
             (Some(name), true) => format!("{name}: {}", user_message.content),
             _ => user_message.content.clone(),
         };
+        let system_prompt = prompt::system_prompt(owner_prompt.as_str(), persona, self.now());
         ChatRequest {
             model: model.as_str().to_owned(),
-            system_prompt: prompt::system_prompt(owner_prompt.as_str(), self.now()),
             messages: prompt::window(
                 history,
-                bot.memory,
+                prompt::after_system_prompt(bot.memory, &system_prompt),
                 ChatTurn {
                     role: Role::User,
                     content,
                 },
                 in_room,
             ),
+            system_prompt,
             temperature: temperature.value(),
             max_output_tokens: bot.max_output_tokens,
         }

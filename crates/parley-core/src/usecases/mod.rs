@@ -3,6 +3,7 @@
 
 mod bots;
 mod messaging;
+mod personas;
 mod rooms;
 mod sessions;
 
@@ -18,7 +19,8 @@ pub use sessions::{NewSession, SessionChanges, SessionStart};
 use crate::error::{CoreError, StoreError};
 use crate::models::ModelCatalog;
 use crate::ports::{
-    BotStore, Clock, IdSource, LlmProvider, MessageStore, PageRequest, QuotaStore, RoomStore, SessionStore,
+    BotStore, Clock, IdSource, LlmProvider, MessageStore, PageRequest, PersonaStore, QuotaStore, RoomStore,
+    SessionStore,
 };
 use crate::values::PageLimit;
 
@@ -51,6 +53,7 @@ pub struct Ports {
     pub rooms: Arc<dyn RoomStore>,
     pub messages: Arc<dyn MessageStore>,
     pub quotas: Arc<dyn QuotaStore>,
+    pub personas: Arc<dyn PersonaStore>,
     pub llm: Arc<dyn LlmProvider>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
