@@ -5,16 +5,22 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/parley/target
 export CARGO_TERM_COLOR ?= never
 PARLEY_BIN := $(CARGO_TARGET_DIR)/debug/parley
 
-.PHONY: run test setup lint unit quickstart bench fmt
+.PHONY: run test setup lint unit quickstart aws-mode bench fmt package
 
 ## Build and start the local server (API on 127.0.0.1:$PORT, default 8787).
+## `PARLEY_MODE=aws make run` serves on the AWS adapters instead: against PARLEY_TABLE
+## and friends if set, otherwise against a local AWS emulator it starts and bootstraps.
 run: setup
 	cargo build --locked -p parley-local --bin parley
+ifeq ($(PARLEY_MODE),aws)
+	scripts/run-aws.sh $(PARLEY_BIN)
+else
 	$(PARLEY_BIN)
+endif
 
-## Formatting, clippy -D warnings, every test, and the README quick start against a
-## real server.
-test: setup lint unit quickstart
+## Formatting, clippy -D warnings, every test, the README quick start against a real
+## server, and the same walk in PARLEY_MODE=aws against the local AWS emulator.
+test: setup lint unit quickstart aws-mode
 
 setup:
 	@scripts/setup.sh
@@ -23,12 +29,18 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 
+## Every crate's tests, the AWS adapters' against the local AWS emulator (moto), so
+## nothing skips.
 unit:
-	cargo test --locked --workspace
+	scripts/aws-emulator.sh cargo test --locked --workspace
 
 quickstart:
 	cargo build --locked -p parley-local --bin parley
 	scripts/quickstart-test.sh $(PARLEY_BIN)
+
+aws-mode:
+	cargo build --locked -p parley-local --bin parley
+	scripts/aws-mode-test.sh $(PARLEY_BIN)
 
 ## Requests per second of POST /session-message with the offline model.
 bench: setup
@@ -36,3 +48,7 @@ bench: setup
 
 fmt:
 	cargo fmt --all
+
+## The six Lambda functions as provided.al2023 zips (x86_64), with their sizes.
+package:
+	scripts/package.sh

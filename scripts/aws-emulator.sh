@@ -6,7 +6,8 @@ set -euo pipefail
 venv=$("$(dirname "$0")/venv.sh")
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log=$(mktemp)
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+server="$(cd "$(dirname "$0")" && pwd)/moto-server"
+"$server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 100); do
@@ -18,5 +19,5 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 export AWS_REGION=${AWS_REGION:-us-east-1}
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 # The emulator's process id, so a test can stop and restart it (see parley-aws tests).
-export PARLEY_EMULATOR_PID=$pid PARLEY_EMULATOR_PORT=$port PARLEY_EMULATOR_BIN="$venv/bin/moto_server"
+export PARLEY_EMULATOR_PID=$pid PARLEY_EMULATOR_PORT=$port PARLEY_EMULATOR_BIN="$server"
 "$@"

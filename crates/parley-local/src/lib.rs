@@ -19,6 +19,9 @@ use parley_core::usecases::{Ports, Settings};
 use parley_llm::ProvidersConfig;
 use parley_sqlite::SqliteStore;
 
+mod aws_mode;
+pub use aws_mode::build_aws;
+
 /// The app client id the development identity provider puts in its tokens.
 pub const DEV_CLIENT_ID: &str = "parley-local";
 
@@ -39,8 +42,7 @@ impl LocalConfig {
     pub fn from_env() -> anyhow::Result<Self> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         match var("PARLEY_MODE").as_deref() {
-            None | Some("local") => {}
-            Some("aws") => bail!("PARLEY_MODE=aws needs the AWS adapters, which this build does not have yet"),
+            None | Some("local" | "aws") => {}
             Some(other) => bail!("PARLEY_MODE must be local or aws, not {other:?}"),
         }
         let port = match var("PORT") {

@@ -1,4 +1,6 @@
-//! `parley`: the local server.
+//! `parley`: the local server; `parley bootstrap` prepares a local AWS emulator.
+
+mod bootstrap;
 
 use anyhow::Context;
 use parley_local::{LocalConfig, build};
@@ -6,6 +8,10 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Before logging starts: its stdout is for `eval`.
+    if std::env::args().nth(1).as_deref() == Some("bootstrap") {
+        return bootstrap::run().await;
+    }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     if std::env::var("PARLEY_LOG_FORMAT").as_deref() == Ok("json") {
         tracing_subscriber::fmt().json().with_env_filter(filter).init();
@@ -18,15 +24,25 @@ async fn main() -> anyhow::Result<()> {
             .init();
     }
     let config = LocalConfig::from_env()?;
-    let app = build(&config, None)?;
+    let aws_mode = std::env::var("PARLEY_MODE").as_deref() == Ok("aws");
+    let router = if aws_mode {
+        parley_local::build_aws().await?
+    } else {
+        build(&config, None)?.router
+    };
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], config.port));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    print_banner(&config, listener.local_addr()?);
-    axum::serve(listener, app.router)
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    if aws_mode {
+        println!(
+            "\nParley (PARLEY_MODE=aws) is running at http://{}\n",
+            listener.local_addr()?
+        );
+    } else {
+        print_banner(&config, listener.local_addr()?);
+    }
+    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
     tracing::info!("stopped");
     Ok(())
 }

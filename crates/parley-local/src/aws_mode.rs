@@ -1,0 +1,47 @@
+//! `PARLEY_MODE=aws`: the local server on the AWS adapters (a real account, or the local
+//! emulator with `AWS_ENDPOINT_URL`), for debugging the cloud path in one process. The
+//! same configuration as the Lambda functions; tokens are Cognito's, verified here by the
+//! same verifier `auth-check` uses (without its user-status check).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use parley_api::{PrincipalSource, TokenAuthenticator};
+use parley_auth::{CognitoVerifier, HttpJwks, VerifierConfig};
+use parley_runtime::{AuthCheckConfig, FunctionConfig};
+
+/// The merged router over DynamoDB, S3 and Cognito, configured as the functions are.
+pub async fn build_aws() -> anyhow::Result<Router> {
+    let functions = FunctionConfig::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut auth = AuthCheckConfig::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
+    // An emulator publishes the pool's keys under its own address, not the issuer's.
+    if let (Ok(endpoint), Err(_)) = (std::env::var("AWS_ENDPOINT_URL"), std::env::var("COGNITO_JWKS_URL")) {
+        auth.jwks_url = format!(
+            "{}/{}/.well-known/jwks.json",
+            endpoint.trim_end_matches('/'),
+            auth.user_pool_id
+        );
+    }
+    let sdk = parley_runtime::parley_aws::sdk_config().await;
+    let state = parley_runtime::api_state(&functions, &sdk).context("cannot assemble the app on AWS")?;
+    let http = reqwest::Client::builder()
+        .build()
+        .context("cannot build the HTTP client")?;
+    let verifier = CognitoVerifier::new(
+        VerifierConfig {
+            issuer: auth.issuer.clone(),
+            client_id: auth.client_id.clone(),
+            leeway_seconds: 60,
+        },
+        Arc::new(HttpJwks::new(auth.jwks_url.clone(), http)),
+    );
+    let source = PrincipalSource::Verifier(Arc::new(TokenAuthenticator::new(verifier, state.guests.clone())));
+    tracing::info!(
+        table = functions.aws.table,
+        bucket = functions.aws.bucket,
+        jwks = auth.jwks_url,
+        "PARLEY_MODE=aws"
+    );
+    Ok(parley_api::finish(parley_api::all_functions(state), source))
+}

@@ -1,0 +1,84 @@
+//! What Parley's Lambda functions share, so that each `functions/*/src/main.rs` stays a
+//! few lines: configuration from the environment ([`config`]), the app assembled over
+//! the AWS adapters ([`app`]), the layer that hands API Gateway's authorizer context to
+//! the principal layer ([`context`]), and the `auth-check` authorizer ([`authorizer`]).
+//!
+//! Start-up builds clients only and makes no network call, so a cold start costs process
+//! start and client construction; keys, credentials and connections come on first use.
+
+pub mod app;
+pub mod authorizer;
+pub mod config;
+pub mod context;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::{ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request};
+use lambda_runtime::LambdaEvent;
+use parley_auth::{CachedUserStatus, CognitoVerifier, GuestTokens, HttpJwks, VerifierConfig};
+use parley_aws::cognito::CognitoUserStatus;
+
+pub use app::{api_state, function_app};
+pub use authorizer::{Authorizer, Decision};
+pub use config::{AuthCheckConfig, ConfigError, FunctionConfig};
+pub use {lambda_http, lambda_runtime, parley_aws};
+
+/// JSON logs, one object per line, as CloudWatch reads them; `RUST_LOG` filters.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_target(false)
+        .init();
+}
+
+/// The configuration, or the process ends with one line naming what is wrong.
+pub fn or_exit<T>(config: Result<T, ConfigError>) -> T {
+    config.unwrap_or_else(|e| {
+        tracing::error!(variable = e.name, "configuration error: {e}");
+        eprintln!("configuration error: {e}");
+        std::process::exit(2)
+    })
+}
+
+/// The router of HTTP function `name` with its clients built once.
+pub async fn http_function(name: &str, config: &FunctionConfig) -> Result<axum::Router, lambda_http::Error> {
+    let sdk = parley_aws::sdk_config().await;
+    let state = api_state(config, &sdk)?;
+    Ok(function_app(name, state)?)
+}
+
+/// The authorizer with its clients built once: the JWKS is fetched on the first token.
+pub fn authorizer(config: &AuthCheckConfig, sdk: &aws_config::SdkConfig) -> Result<Authorizer, lambda_runtime::Error> {
+    let http = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .build()?;
+    let verifier = CognitoVerifier::new(
+        VerifierConfig {
+            issuer: config.issuer.clone(),
+            client_id: config.client_id.clone(),
+            leeway_seconds: 60,
+        },
+        Arc::new(HttpJwks::new(config.jwks_url.clone(), http)),
+    );
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(sdk);
+    let status = CachedUserStatus::new(
+        Arc::new(CognitoUserStatus::new(cognito, config.user_pool_id.clone())),
+        config.user_status_ttl,
+    );
+    let guests = GuestTokens::new(config.guest_key.as_bytes())?;
+    Ok(Authorizer::new(verifier, Arc::new(status), guests))
+}
+
+/// The Lambda handler of `auth-check`.
+pub async fn authorize(
+    authorizer: &Authorizer,
+    event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>,
+) -> Result<ApiGatewayV2CustomAuthorizerSimpleResponse, lambda_runtime::Error> {
+    Ok(authorizer.decide(&event.payload).await?.into_response())
+}

@@ -1,0 +1,125 @@
+//! Test support for the functions' tests (feature `testing`): the local AWS emulator,
+//! a fresh table and bucket per test, API Gateway event fixtures, and one call through
+//! a function's router exactly as `lambda_http` would make it.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::Router;
+use axum::body::to_bytes;
+use lambda_http::Request;
+use parley_aws::AwsSettings;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::{FunctionConfig, api_state, function_app};
+
+/// The `GET /health` event of an HTTP API (payload 2.0), as API Gateway sends it.
+pub const HEALTH_EVENT: &str = include_str!("../fixtures/health.json");
+
+/// A guest key for tests; the functions and `auth-check` must share one.
+pub const TEST_GUEST_KEY: &str = "parley-test-guest-key-0123456789abcdef";
+
+/// `AWS_ENDPOINT_URL` of the emulator, or a panic that says how to run the tests.
+pub fn emulator_endpoint() -> String {
+    match std::env::var("AWS_ENDPOINT_URL") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => panic!(
+            "AWS_ENDPOINT_URL is not set: these tests run against the local AWS emulator; \
+             run them as `scripts/aws-emulator.sh cargo test -p <package>` (make test does)"
+        ),
+    }
+}
+
+/// The SDK configuration for the emulator.
+pub async fn emulator_sdk() -> aws_config::SdkConfig {
+    emulator_endpoint();
+    parley_aws::sdk_config().await
+}
+
+/// A name no other test in this run uses.
+pub fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{prefix}-{}-{nanos}-{n}", std::process::id())
+}
+
+/// A fresh table and bucket on the emulator, and the function configuration over them.
+pub async fn emulator_config() -> (aws_config::SdkConfig, FunctionConfig) {
+    let sdk = emulator_sdk().await;
+    let aws = AwsSettings {
+        table: unique_name("parley-fn"),
+        bucket: unique_name("parley-fn"),
+    };
+    parley_aws::bootstrap::ensure_table(&sdk, &aws.table)
+        .await
+        .expect("create the table on the emulator");
+    parley_aws::bootstrap::ensure_bucket(&sdk, &aws.bucket)
+        .await
+        .expect("create the bucket on the emulator");
+    let config = FunctionConfig {
+        aws,
+        public_url: "https://parley.example.com".into(),
+        guest_key: TEST_GUEST_KEY.into(),
+        models: "offline:parley-offline".into(),
+        creators_group: None,
+    };
+    (sdk, config)
+}
+
+/// The routers of the named functions over one fresh table and bucket, as each Lambda
+/// builds its own.
+pub async fn emulator_functions<const N: usize>(names: [&str; N]) -> [Router; N] {
+    let (sdk, config) = emulator_config().await;
+    names.map(|name| function_app(name, api_state(&config, &sdk).expect("API state")).expect("function router"))
+}
+
+/// An event fixture with `{{placeholders}}` filled in, converted to the request
+/// `lambda_http` hands to the router.
+pub fn event(fixture: &str, values: &[(&str, &str)]) -> Request {
+    let mut text = fixture.to_owned();
+    for (name, value) in values {
+        text = text.replace(&format!("{{{{{name}}}}}"), value);
+    }
+    assert!(!text.contains("{{"), "a placeholder is left in the fixture: {text}");
+    lambda_http::request::from_str(&text).expect("an API Gateway HTTP API event")
+}
+
+/// Sends `request` through `router`; the status and the JSON body (null when empty).
+pub async fn call(router: &Router, request: Request) -> (u16, Value) {
+    let response = router.clone().oneshot(request).await.expect("the router is infallible");
+    let status = response.status().as_u16();
+    let bytes = to_bytes(response.into_body(), 1 << 20).await.expect("the body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("a JSON body")
+    };
+    (status, body)
+}
+
+/// The `POST /create-chat` event that tests use to make a bot for user `sub`.
+pub const CREATE_CHAT_EVENT: &str = include_str!("../fixtures/create-chat.json");
+
+/// A bot of user `sub`, created through the `create-chat` router; its JSON, with
+/// `shareCode` added (taken from `shareableUrl`).
+pub async fn create_bot(create_chat: &Router, sub: &str) -> Value {
+    let (status, mut bot) = call(create_chat, event(CREATE_CHAT_EVENT, &[("sub", sub)])).await;
+    assert_eq!(status, 201, "{bot}");
+    let code = bot["shareableUrl"]
+        .as_str()
+        .and_then(|url| url.rsplit_once("/s/"))
+        .map(|(_, code)| code.to_owned())
+        .expect("a share link");
+    bot["shareCode"] = Value::String(code);
+    bot
+}
+
+/// `GET /health` through `router` answers 200 `{"status":"ok"}`.
+pub async fn assert_health(router: &Router) {
+    let (status, body) = call(router, event(HEALTH_EVENT, &[])).await;
+    assert_eq!((status, body), (200, serde_json::json!({"status": "ok"})));
+}

@@ -1,0 +1,18 @@
+//! `auth-check`: the HTTP API's Lambda authorizer (payload format 2.0, simple responses).
+//! It verifies the bearer token and hands `{kind, sub, email, groups, sessionId, botId}`
+//! to the functions; see `parley_runtime::authorizer` for every decision it makes.
+
+use parley_runtime::{AuthCheckConfig, lambda_runtime};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    parley_runtime::init_tracing();
+    let config = parley_runtime::or_exit(AuthCheckConfig::from_env());
+    let sdk = parley_runtime::parley_aws::sdk_config().await;
+    let authorizer = parley_runtime::authorizer(&config, &sdk)?;
+    let authorizer = &authorizer;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| {
+        parley_runtime::authorize(authorizer, event)
+    }))
+    .await
+}

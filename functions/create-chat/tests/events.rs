@@ -1,0 +1,31 @@
+//! `create-chat` driven by API Gateway HTTP API events, against the local AWS emulator.
+
+use parley_runtime::testing::{assert_health, call, emulator_functions, event};
+
+const CREATE: &str = include_str!("fixtures/create-chat.json");
+const CREATE_ANONYMOUS: &str = include_str!("fixtures/create-chat-anonymous.json");
+
+#[tokio::test]
+async fn answers_health_and_creates_a_bot_for_the_authorizers_user() {
+    let [create_chat] = emulator_functions(["create-chat"]).await;
+    assert_health(&create_chat).await;
+
+    // GIVEN the authorizer's context for Alice WHEN she creates a bot THEN she owns it,
+    // and it is stored (its share link resolves through the same store).
+    let (status, bot) = call(&create_chat, event(CREATE, &[])).await;
+    assert_eq!(status, 201, "{bot}");
+    assert_eq!(bot["ownerId"], "7c1e4a52-0d4f-4c47-9b55-0f8c2f5d9a31");
+    assert_eq!(bot["title"], "Pirate");
+    let id = bot["chatConfigId"].as_str().expect("an id");
+    assert_eq!(id.len(), 26, "{bot}");
+    let url = bot["shareableUrl"].as_str().expect("a share link");
+    assert!(url.starts_with("https://parley.example.com/s/"), "{url}");
+}
+
+#[tokio::test]
+async fn an_anonymous_caller_cannot_create_a_bot() {
+    let [create_chat] = emulator_functions(["create-chat"]).await;
+    let (status, problem) = call(&create_chat, event(CREATE_ANONYMOUS, &[])).await;
+    assert_eq!(status, 401, "{problem}");
+    assert_eq!(problem["code"], "unauthorized");
+}
