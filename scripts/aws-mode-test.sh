@@ -38,4 +38,20 @@ STATUS=$(curl -s -o /dev/null -w '%{http_code}' "$P/session/$SID" -H "authorizat
 [ "$STATUS" = 404 ] || fail "bob got $STATUS for the guest's session"
 STATUS=$(curl -s -o /dev/null -w '%{http_code}' "$P/chat-configs" -H "authorization: Bearer not-a-token")
 [ "$STATUS" = 401 ] || fail "a bad token got $STATUS"
+# The emulator stopped mid-test: a problem+json 503 and no crash; back once it returns.
+kill "$PARLEY_EMULATOR_PID"
+for _ in $(seq 100); do curl -s -o /dev/null "$AWS_ENDPOINT_URL/moto-api/" || break; sleep 0.1; done
+OUT=$(curl -s -D - "$P/share/$CODE")
+grep -q '^HTTP/1.1 503' <<<"$OUT" || fail "no 503 while the emulator is down: $OUT"
+grep -qi '^content-type: application/problem+json' <<<"$OUT" || fail "the 503 is not problem+json"
+grep -q '"code":"service_unavailable"' <<<"$OUT" || fail "the 503 has no stable code"
+kill -0 "$pid" || fail "the server died with the emulator"
+"$PARLEY_EMULATOR_BIN" -H 127.0.0.1 -p "$PARLEY_EMULATOR_PORT" >/dev/null 2>&1 &
+epid=$!
+trap 'kill "$pid" "$epid" 2>/dev/null || true; wait "$pid" "$epid" 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 100); do curl -s -o /dev/null "$AWS_ENDPOINT_URL/moto-api/" && break; sleep 0.1; done
+env -u COGNITO_USER_POOL_ID -u COGNITO_CLIENT_ID "$bin" bootstrap >/dev/null
+# The emulator keeps nothing across restarts: the bot is gone, but the store answers.
+STATUS=$(curl -s -o /dev/null -w '%{http_code}' "$P/share/$CODE")
+[ "$STATUS" = 404 ] || fail "after the emulator came back the API answered $STATUS"
 echo "aws-mode: 1 passed, 0 failed"
