@@ -8,7 +8,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use parley_api::{PrincipalSource, TokenAuthenticator};
-use parley_auth::{CognitoVerifier, HttpJwks, VerifierConfig};
 use parley_runtime::{AuthCheckConfig, FunctionConfig};
 
 /// The merged router over DynamoDB, S3 and Cognito, configured as the functions are.
@@ -25,17 +24,7 @@ pub async fn build_aws() -> anyhow::Result<Router> {
     }
     let sdk = parley_runtime::parley_aws::sdk_config().await;
     let state = parley_runtime::api_state(&functions, &sdk).context("cannot assemble the app on AWS")?;
-    let http = reqwest::Client::builder()
-        .build()
-        .context("cannot build the HTTP client")?;
-    let verifier = CognitoVerifier::new(
-        VerifierConfig {
-            issuer: auth.issuer.clone(),
-            client_id: auth.client_id.clone(),
-            leeway_seconds: 60,
-        },
-        Arc::new(HttpJwks::new(auth.jwks_url.clone(), http)),
-    );
+    let verifier = parley_runtime::cognito_verifier(&auth).context("cannot build the HTTP client")?;
     let source = PrincipalSource::Verifier(Arc::new(TokenAuthenticator::new(verifier, state.guests.clone())));
     tracing::info!(
         table = functions.aws.table,

@@ -14,7 +14,7 @@ use parley_auth::{
 };
 use parley_core::Parley;
 use parley_core::models::{DEFAULT_MODELS, ModelCatalog, ProviderKind};
-use parley_core::ports::{LlmProvider, RandomIds, SystemClock};
+use parley_core::ports::LlmProvider;
 use parley_core::usecases::{Ports, Settings};
 use parley_llm::ProvidersConfig;
 use parley_sqlite::SqliteStore;
@@ -104,18 +104,7 @@ pub fn build(config: &LocalConfig, llm: Option<Arc<dyn LlmProvider>>) -> anyhow:
         gemini = config.providers.configured(ProviderKind::Gemini),
         "model providers"
     );
-    let store = Arc::new(store);
-    let ports = Ports {
-        bots: store.clone(),
-        sessions: store.clone(),
-        rooms: store.clone(),
-        messages: store.clone(),
-        personas: store.clone(),
-        quotas: store,
-        llm,
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(RandomIds),
-    };
+    let ports = Ports::over_store(Arc::new(store), llm);
     let settings = Settings {
         public_url: config.public_url.trim_end_matches('/').to_owned(),
         creators_group: config.creators_group.clone(),

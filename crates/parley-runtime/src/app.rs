@@ -10,7 +10,7 @@ use parley_auth::GuestTokens;
 use parley_aws::{AwsSettings, AwsStore};
 use parley_core::Parley;
 use parley_core::models::ModelCatalog;
-use parley_core::ports::{LlmProvider, RandomIds, SystemClock};
+use parley_core::ports::LlmProvider;
 use parley_core::usecases::{Ports, Settings};
 use parley_llm::ProvidersConfig;
 
@@ -39,18 +39,7 @@ pub fn parley_with(
     catalog: ModelCatalog,
     settings: Settings,
 ) -> Parley {
-    let ports = Ports {
-        bots: store.clone(),
-        sessions: store.clone(),
-        rooms: store.clone(),
-        messages: store.clone(),
-        quotas: store.clone(),
-        personas: store,
-        llm,
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(RandomIds),
-    };
-    Parley::new(ports, catalog, settings)
+    Parley::new(Ports::over_store(store, llm), catalog, settings)
 }
 
 /// The API state of an HTTP function.

@@ -53,19 +53,24 @@ pub async fn http_function(name: &str, config: &FunctionConfig) -> Result<axum::
     Ok(function_app(name, state)?)
 }
 
-/// The authorizer with its clients built once: the JWKS is fetched on the first token.
-pub fn authorizer(config: &AuthCheckConfig, sdk: &aws_config::SdkConfig) -> Result<Authorizer, lambda_runtime::Error> {
+/// The verifier of the pool's ID and access tokens; the JWKS is fetched on first use.
+pub fn cognito_verifier(config: &AuthCheckConfig) -> Result<CognitoVerifier, reqwest::Error> {
     let http = reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(3))
         .build()?;
-    let verifier = CognitoVerifier::new(
+    Ok(CognitoVerifier::new(
         VerifierConfig {
             issuer: config.issuer.clone(),
             client_id: config.client_id.clone(),
             leeway_seconds: 60,
         },
         Arc::new(HttpJwks::new(config.jwks_url.clone(), http)),
-    );
+    ))
+}
+
+/// The authorizer with its clients built once: the JWKS is fetched on the first token.
+pub fn authorizer(config: &AuthCheckConfig, sdk: &aws_config::SdkConfig) -> Result<Authorizer, lambda_runtime::Error> {
+    let verifier = cognito_verifier(config)?;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(sdk);
     let status = CachedUserStatus::new(
         Arc::new(CognitoUserStatus::new(cognito, config.user_pool_id.clone())),

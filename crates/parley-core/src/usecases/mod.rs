@@ -59,6 +59,27 @@ pub struct Ports {
     pub ids: Arc<dyn IdSource>,
 }
 
+impl Ports {
+    /// Every store port served by one adapter (SQLite locally, AWS in the cloud), with
+    /// the system clock and random ids.
+    pub fn over_store<S>(store: Arc<S>, llm: Arc<dyn LlmProvider>) -> Self
+    where
+        S: BotStore + SessionStore + RoomStore + MessageStore + QuotaStore + PersonaStore + 'static,
+    {
+        Self {
+            bots: store.clone(),
+            sessions: store.clone(),
+            rooms: store.clone(),
+            messages: store.clone(),
+            quotas: store.clone(),
+            personas: store,
+            llm,
+            clock: Arc::new(crate::ports::SystemClock),
+            ids: Arc::new(crate::ports::RandomIds),
+        }
+    }
+}
+
 /// The application: ports, the model catalog and settings.
 #[derive(Clone)]
 pub struct Parley {
