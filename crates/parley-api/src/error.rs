@@ -80,6 +80,8 @@ impl ApiError {
                     "provider_not_configured",
                     "Model not configured",
                 ),
+                // What a write depended on went away meanwhile: as if it had never been.
+                CoreError::Store(StoreError::NotFound) => (S::NOT_FOUND, "not_found", "Not found"),
                 CoreError::Store(StoreError::Unavailable(_)) => {
                     (S::SERVICE_UNAVAILABLE, "service_unavailable", "Service unavailable")
                 }

@@ -20,6 +20,14 @@ use crate::table::{Item, backoff, below_cursor, cancellation, from_json, get_s, 
 
 const CONDITIONAL_CHECK_FAILED: &str = "ConditionalCheckFailed";
 
+/// Whether the transaction's action `index` failed its condition. A reply that lists
+/// fewer reasons than actions (it should not, but it comes from the network) says no.
+fn failed(reasons: &[(Option<String>, Option<Item>)], index: usize) -> bool {
+    reasons
+        .get(index)
+        .is_some_and(|(code, _)| code.as_deref() == Some(CONDITIONAL_CHECK_FAILED))
+}
+
 impl AwsStore {
     fn room_item(room: &Room) -> Result<Item, StoreError> {
         let mut item = key(keys::room_pk(&room.room_id), ROOM_SK);
@@ -110,9 +118,7 @@ impl RoomStore for AwsStore {
         match result {
             Ok(_) => Ok(()),
             Err(e) => match cancellation(&e) {
-                Some(reasons) if reasons[0].0.as_deref() == Some(CONDITIONAL_CHECK_FAILED) => {
-                    Err(StoreError::AlreadyExists)
-                }
+                Some(reasons) if failed(&reasons, 0) => Err(StoreError::AlreadyExists),
                 _ => Err(sdk_err(e)),
             },
         }
@@ -171,10 +177,9 @@ impl RoomStore for AwsStore {
             .await;
         let Err(e) = result else { return Ok(()) };
         match cancellation(&e) {
-            Some(reasons) if reasons[0].0.as_deref() == Some(CONDITIONAL_CHECK_FAILED) => {
-                Err(other(format!("room {room} does not exist")))
-            }
-            Some(reasons) if reasons[1].0.as_deref() == Some(CONDITIONAL_CHECK_FAILED) => Ok(()),
+            // The room went away meanwhile (deleted during the join).
+            Some(reasons) if failed(&reasons, 0) => Err(StoreError::NotFound),
+            Some(reasons) if failed(&reasons, 1) => Ok(()),
             _ => Err(sdk_err(e)),
         }
     }

@@ -42,6 +42,30 @@ pub struct Limits {
     pub daily_messages: u32,
 }
 
+/// What the owner lets a session change: its temperature, its system prompt, and its
+/// model among the ones listed. All off by default.
+///
+/// A session's prompt replaces the owner's, but the persona and the guard rules are
+/// still sent with it; so a prompt override is allowed only on a bot whose prompt and
+/// persona are shown to friends (`sharing.showPrompt`), never beside hidden ones.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OverridePolicy {
+    pub temperature: bool,
+    pub system_prompt: bool,
+    /// The models a session may pick instead of the bot's own; empty: none.
+    pub models: Vec<ModelId>,
+}
+
+impl OverridePolicy {
+    /// The most models the owner may list.
+    pub const MODELS_MAX: usize = 20;
+
+    pub fn allows_any(&self) -> bool {
+        self.temperature || self.system_prompt || !self.models.is_empty()
+    }
+}
+
 /// A bot, as stored (`bots/{botId}/config.json` in the cloud).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -57,7 +81,9 @@ pub struct BotConfig {
     pub max_output_tokens: u32,
     pub sharing: Sharing,
     pub share_code: ShareCode,
-    pub allow_session_overrides: bool,
+    /// What a session of this bot may change for itself.
+    #[serde(default)]
+    pub session_overrides: OverridePolicy,
     pub memory: Memory,
     pub limits: Limits,
     pub suspended: bool,
@@ -85,11 +111,11 @@ impl BotConfig {
     }
 }
 
-/// What a friend sees of a bot they may use.
+/// What a friend sees of a bot they may use. It does not carry the bot's id: friends
+/// reach a bot through its share code only, so that rotating the code revokes the link.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicBotView {
-    pub chat_config_id: BotId,
     pub title: Title,
     pub description: Description,
     pub greeting: Greeting,
@@ -97,17 +123,28 @@ pub struct PublicBotView {
     /// Present only when the owner set `showPrompt`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system_prompt: Option<SystemPrompt>,
+    /// The persona documents' texts, where the view is read by share code and the owner
+    /// set `showPrompt`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub persona: Vec<PublicPersonaDoc>,
+}
+
+/// A persona document's text as friends may read it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PublicPersonaDoc {
+    pub kind: crate::persona::PersonaKind,
+    pub text: String,
 }
 
 impl From<&BotConfig> for PublicBotView {
     fn from(bot: &BotConfig) -> Self {
         Self {
-            chat_config_id: bot.chat_config_id.clone(),
             title: bot.title.clone(),
             description: bot.description.clone(),
             greeting: bot.greeting.clone(),
             model: bot.model.clone(),
             system_prompt: bot.sharing.show_prompt.then(|| bot.system_prompt.clone()),
+            persona: Vec::new(),
         }
     }
 }

@@ -46,6 +46,9 @@ pub enum StoreError {
     /// A conditional write found another version than the one expected.
     #[error("version mismatch")]
     VersionMismatch,
+    /// The object a write depends on is gone (a room deleted while someone joins it).
+    #[error("not found")]
+    NotFound,
     /// The backing service cannot be reached or refused to work; worth a retry later.
     #[error("store unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -80,6 +80,13 @@ macro_rules! secret_code {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// Whether `other` is the same code, compared in constant time so that the
+            /// time taken says nothing about how much of a guess was right.
+            pub fn matches(&self, other: &Self) -> bool {
+                let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
+                a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+            }
         }
     };
 }

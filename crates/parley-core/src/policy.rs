@@ -6,6 +6,7 @@
 
 use crate::bot::{BotConfig, SharingMode};
 use crate::error::CoreError;
+use crate::ids::ShareCode;
 use crate::principal::{Principal, User};
 use crate::room::Room;
 use crate::session::Session;
@@ -14,8 +15,9 @@ use crate::session::Session;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BotAccess {
     Owner,
+    /// An admin, who moderates (lists, suspends, sees usage) but does not chat as such.
     Admin,
-    /// Someone the bot is shared with.
+    /// Someone the bot is shared with, through its link.
     Friend,
 }
 
@@ -46,57 +48,61 @@ pub fn require_creator<'a>(principal: &'a Principal, creators_group: Option<&str
     }
 }
 
-/// Can the caller see this bot, and as whom? Sharing decides for everyone but the
-/// owner and admins; a guest sees only the bot of their own session.
-pub fn bot_access(principal: &Principal, bot: &BotConfig) -> Result<BotAccess, CoreError> {
-    let shared_with_caller = match principal {
-        Principal::User(user) if user.id == bot.owner_id => return Ok(BotAccess::Owner),
-        Principal::User(user) if user.is_admin() => return Ok(BotAccess::Admin),
-        Principal::User(_) => matches!(bot.sharing.mode, SharingMode::SignedIn | SharingMode::Anyone),
-        Principal::Anonymous => bot.sharing.mode == SharingMode::Anyone,
-        Principal::Guest { bot_id, .. } => bot_id == &bot.chat_config_id && bot.sharing.mode == SharingMode::Anyone,
-    };
-    if shared_with_caller {
-        Ok(BotAccess::Friend)
-    } else {
-        Err(CoreError::NotFound)
+/// May the caller address this bot by its id? Only its owner and admins do; to anyone
+/// else the id names nothing (404), so that the share code is the only way in and
+/// rotating it revokes the link for good. Callers check [`require_user`] before
+/// loading the bot, so that an anonymous caller learns nothing of which ids exist.
+pub fn bot_manager(principal: &Principal, bot: &BotConfig) -> Result<BotAccess, CoreError> {
+    match principal {
+        Principal::User(user) if user.id == bot.owner_id => Ok(BotAccess::Owner),
+        Principal::User(user) if user.is_admin() => Ok(BotAccess::Admin),
+        _ => Err(CoreError::NotFound),
     }
 }
 
-/// May the caller use (chat with) the bot? A suspended bot serves only its owner and admins.
-pub fn bot_serving(principal: &Principal, bot: &BotConfig) -> Result<BotAccess, CoreError> {
-    let access = bot_access(principal, bot)?;
-    if bot.suspended && access == BotAccess::Friend {
-        return Err(CoreError::BotSuspended);
-    }
-    Ok(access)
-}
-
-/// Only the owner changes a bot; others who can see it are refused, others get 404.
+/// Only the owner changes a bot; admins (who can see it) are refused, others get 404.
 pub fn require_bot_owner<'a>(principal: &'a Principal, bot: &BotConfig) -> Result<&'a User, CoreError> {
-    require_user(principal)?;
-    match bot_access(principal, bot)? {
+    match bot_manager(principal, bot)? {
         BotAccess::Owner => require_user(principal),
         BotAccess::Admin | BotAccess::Friend => Err(CoreError::Forbidden("only the owner may change this bot")),
     }
 }
 
-/// May the caller read the bot's persona documents? The owner and admins may; friends
-/// only when the owner set `showPrompt` (otherwise the documents do not exist for
-/// them); a suspended bot shows friends nothing.
-pub fn persona_readable(principal: &Principal, bot: &BotConfig) -> Result<BotAccess, CoreError> {
-    match bot_serving(principal, bot)? {
-        BotAccess::Friend if !bot.sharing.show_prompt => Err(CoreError::NotFound),
-        access => Ok(access),
+/// May the caller chat with the bot (open a session or room, send)? Its owner always;
+/// everyone else, admins included, as its sharing mode says: admins moderate bots, they
+/// do not chat on private ones. A guest only with the bot of their own session. A
+/// suspended bot serves its owner alone. Only callers who reached the bot through its
+/// link (or a conversation opened with it) get here, so an anonymous caller on a bot
+/// shared with signed-in users is told to sign in (401) rather than told nothing.
+pub fn bot_chat(principal: &Principal, bot: &BotConfig) -> Result<BotAccess, CoreError> {
+    let shared_with_caller = match principal {
+        Principal::User(user) if user.id == bot.owner_id => return Ok(BotAccess::Owner),
+        Principal::User(_) => matches!(bot.sharing.mode, SharingMode::SignedIn | SharingMode::Anyone),
+        // Whoever gets here holds the bot's link: tell them to sign in.
+        Principal::Anonymous if bot.sharing.mode == SharingMode::SignedIn => return Err(CoreError::Unauthorized),
+        Principal::Anonymous => bot.sharing.mode == SharingMode::Anyone,
+        Principal::Guest { bot_id, .. } => bot_id == &bot.chat_config_id && bot.sharing.mode == SharingMode::Anyone,
+    };
+    if !shared_with_caller {
+        return Err(CoreError::NotFound);
     }
+    if bot.suspended {
+        return Err(CoreError::BotSuspended);
+    }
+    Ok(BotAccess::Friend)
 }
 
-/// What the owner and admins alone may see of a bot (which persona documents it has);
-/// others who can see the bot are refused, others get 404.
-pub fn require_bot_manager(principal: &Principal, bot: &BotConfig) -> Result<BotAccess, CoreError> {
-    match bot_access(principal, bot)? {
-        BotAccess::Friend => Err(CoreError::Forbidden("only the owner and admins may do this")),
-        access => Ok(access),
+/// May a conversation opened through a share link go on? Only while that link is the
+/// bot's current one and sharing is on: rotating the code or turning sharing off
+/// revokes it. Its participants can still read what was said. `opened_with` is `None`
+/// for conversations the owner opened by the bot's id, which the link does not govern.
+pub fn link_still_open(bot: &BotConfig, opened_with: Option<&ShareCode>) -> Result<(), CoreError> {
+    match opened_with {
+        None => Ok(()),
+        Some(code) if bot.sharing.mode != SharingMode::Private && code.matches(&bot.share_code) => Ok(()),
+        Some(_) => Err(CoreError::Forbidden(
+            "the share link of this conversation was changed or turned off: it can be read, not continued",
+        )),
     }
 }
 

@@ -88,7 +88,8 @@ pub trait RoomStore: Send + Sync {
     async fn update(&self, room: &Room) -> Result<(), StoreError>;
     /// Deletes the room, its members and its messages.
     async fn delete(&self, id: &RoomId) -> Result<(), StoreError>;
-    /// Adds a member; adding an existing member changes nothing.
+    /// Adds a member; adding an existing member changes nothing. `NotFound` when the
+    /// room is gone (deleted during the join).
     async fn add_member(&self, room: &RoomId, member: &RoomMember) -> Result<(), StoreError>;
     async fn remove_member(&self, room: &RoomId, user: &UserId) -> Result<(), StoreError>;
     async fn get_member(&self, room: &RoomId, user: &UserId) -> Result<Option<RoomMember>, StoreError>;

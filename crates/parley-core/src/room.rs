@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{BotId, InviteCode, RoomId, UserId};
+use crate::ids::{BotId, InviteCode, RoomId, ShareCode, UserId};
 use crate::values::Title;
 
 /// When the bot answers in a room.
@@ -25,6 +25,10 @@ pub struct Room {
     pub title: Title,
     pub reply_mode: ReplyMode,
     pub invite_code: InviteCode,
+    /// The bot's share code the room was opened with; `None` when the bot's owner opened
+    /// it by the bot's id. The bot answers in the room only while this is its code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_code: Option<ShareCode>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

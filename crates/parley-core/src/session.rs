@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{BotId, SessionId, UserId};
+use crate::ids::{BotId, SessionId, ShareCode, UserId};
 use crate::values::{ModelId, SystemPrompt, Temperature, Title};
 
 /// Who a session belongs to.
@@ -34,6 +34,10 @@ pub struct Session {
     pub participant: Participant,
     pub title: Title,
     pub overrides: Overrides,
+    /// The share code the session was opened with; `None` when the bot's owner opened
+    /// it by the bot's id. The session can go on only while this is the bot's code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_code: Option<ShareCode>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -19,6 +19,9 @@ pub mod limits {
     pub const MEMORY_TOKENS_MIN: u32 = 256;
     pub const MEMORY_TOKENS_MAX: u32 = 128_000;
     pub const PAGE_MAX: u32 = 100;
+    /// The largest message sequence number a cursor may name: 2^53 - 1, the largest
+    /// integer a JavaScript client holds exactly (and far inside every store's range).
+    pub const SEQ_MAX: u64 = (1 << 53) - 1;
     /// Request bodies, in bytes.
     pub const BODY_MAX_BYTES: usize = 256 * 1024;
 }
@@ -47,7 +50,33 @@ fn check_text(field: &'static str, s: &str, min: usize, max: usize, multiline: b
     if bad {
         return Err(CoreError::validation(field, "contains control characters"));
     }
+    // One-line names (titles) are shown beside others' in lists: no character may hide
+    // itself or turn the text around what follows it.
+    if !multiline && s.chars().any(is_invisible_or_bidi) {
+        return Err(CoreError::validation(
+            field,
+            "contains invisible or text-direction control characters",
+        ));
+    }
     Ok(())
+}
+
+/// Characters that show nothing or reorder the text around them: bidirectional
+/// embeddings, overrides, isolates and marks, zero-width characters, the word joiner
+/// and invisible operators, the byte-order mark, the soft hyphen and the Arabic letter
+/// mark. Such a character in a name can make it pose as another.
+pub fn is_invisible_or_bidi(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
 }
 
 macro_rules! text_type {
@@ -164,6 +193,17 @@ pub fn parse_range(field: &'static str, v: i64, min: u32, max: u32) -> Result<u3
     }
 }
 
+/// A history cursor (`before`, `after`): a message sequence number in `0..=SEQ_MAX`.
+pub fn parse_seq(field: &'static str, v: Option<u64>) -> Result<Option<u64>, CoreError> {
+    match v {
+        Some(v) if v > limits::SEQ_MAX => Err(CoreError::validation(
+            field,
+            format!("must be from 0 to {}", limits::SEQ_MAX),
+        )),
+        v => Ok(v),
+    }
+}
+
 /// A caller's idempotency key for a send: 1 to 64 letters, digits, `-` or `_`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -236,6 +276,24 @@ mod tests {
     }
 
     #[test]
+    fn titles_refuse_characters_that_hide_or_reorder_text() {
+        // GIVEN a name that an RTL override would show as "Alice Admin" reversed, or one
+        // padded with zero-width spaces to pose as another.
+        for bad in [
+            "Support \u{202E}nimdA",
+            "Ali\u{200B}ce",
+            "\u{2066}Bob\u{2069}",
+            "x\u{FEFF}",
+            "a\u{00AD}b",
+        ] {
+            assert!(Title::parse(bad).is_err(), "{bad:?} must be refused");
+        }
+        // Right-to-left text itself is welcome.
+        assert!(Title::parse("שלום עולם").is_ok());
+        assert!(Title::parse("مرحبا").is_ok());
+    }
+
+    #[test]
     fn message_keeps_newlines_and_refuses_blank_or_oversize() {
         assert!(MessageText::parse("line one\nline two").is_ok());
         assert!(MessageText::parse(" \n ").is_err());
@@ -251,6 +309,17 @@ mod tests {
         assert!(ClientMessageId::parse("abc-123_X").is_ok());
         assert!(ClientMessageId::parse("a b").is_err());
         assert!(ClientMessageId::parse("").is_err());
+    }
+
+    #[test]
+    fn history_cursors_stay_within_what_stores_and_clients_hold() {
+        assert_eq!(parse_seq("before", None).unwrap(), None);
+        assert_eq!(
+            parse_seq("before", Some(limits::SEQ_MAX)).unwrap(),
+            Some(limits::SEQ_MAX)
+        );
+        assert!(parse_seq("before", Some(limits::SEQ_MAX + 1)).is_err());
+        assert!(parse_seq("after", Some(u64::MAX)).is_err());
     }
 
     #[test]

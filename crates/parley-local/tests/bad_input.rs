@@ -1132,6 +1132,10 @@ async fn bad_query_parameters_are_400() {
             ("before=-1", Some("before")),
             ("before=abc", Some("before")),
             ("before=", None),
+            // One past i64::MAX once made SQLite refuse the bound parameter: a 500.
+            ("before=9223372036854775808", Some("before")),
+            ("before=18446744073709551615", Some("before")),
+            ("before=9007199254740992", Some("before")),
         ] {
             let path = format!("{base}?{query}");
             let mut case = Case::raw(format!("GET {path}"), "GET", path, alice, None, Vec::new());
@@ -1155,6 +1159,17 @@ async fn bad_query_parameters_are_400() {
             "room history ?after=-1",
             "GET",
             format!("{room_history}?after=-1"),
+            alice,
+            None,
+            Vec::new(),
+        )
+        .field("after"),
+    );
+    cases.push(
+        Case::raw(
+            "room history ?after past the largest sequence number",
+            "GET",
+            format!("{room_history}?after=9223372036854775808"),
             alice,
             None,
             Vec::new(),

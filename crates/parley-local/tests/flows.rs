@@ -46,7 +46,7 @@ async fn rotating_the_share_link_retires_the_old_code() {
 }
 
 #[tokio::test]
-async fn a_suspended_bot_serves_only_its_owner_and_admins() {
+async fn a_suspended_bot_serves_only_its_owner_while_admins_still_read_it() {
     let t = TestApp::new();
     let alice = t.token("alice@example.com", &[]);
     let bob = t.token("bob@example.com", &[]);
@@ -64,13 +64,14 @@ async fn a_suspended_bot_serves_only_its_owner_and_admins() {
         .await
         .expect(403, Some("bot_suspended"));
     t.say(&bob, &bob_session, "hi").await.expect(403, Some("bot_suspended"));
-    t.get(&format!("/chat-config/{id}"), Some(&bob))
-        .await
-        .expect(403, Some("bot_suspended"));
     t.get(&format!("/share/{}", share_code(&bot)), None)
         .await
         .expect(403, Some("bot_suspended"));
-    t.post("/chat-session", Some(&bob), json!({"chatConfigId": id}))
+    t.post("/chat-session", Some(&bob), json!({"shareCode": share_code(&bot)}))
+        .await
+        .expect(403, Some("bot_suspended"));
+    // Admins moderate; they do not chat on a suspended bot either.
+    t.post("/chat-session", Some(&admin), json!({"shareCode": share_code(&bot)}))
         .await
         .expect(403, Some("bot_suspended"));
     t.say(&alice, &alice_session, "still mine").await.expect(200, None);
@@ -337,8 +338,8 @@ async fn owners_see_todays_messages_and_tokens() {
     let alice = t.token("alice@example.com", &[]);
     let bot = t.create_bot(&alice, json!({})).await;
     let id = bot["chatConfigId"].as_str().expect("id");
-    let (session, guest) = t.start_session(None, id).await;
-    let sent = t.say(&guest, &session, "count me").await;
+    let (session, _) = t.start_session(Some(&alice), id).await;
+    let sent = t.say(&alice, &session, "count me").await;
     let usage = &sent.body["usage"];
     let tokens = usage["inputTokens"].as_u64().unwrap_or(0) + usage["outputTokens"].as_u64().unwrap_or(0);
     let view = t.get(&format!("/chat-config/{id}"), Some(&alice)).await;

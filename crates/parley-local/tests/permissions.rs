@@ -120,8 +120,12 @@ async fn bot_listings_show_mine_and_admins_alone_see_all() {
     w.t.get("/chat-configs", None).await.expect(401, Some("unauthorized"));
 }
 
+// Protects the rule that a bot's id is a capability of its owner and admins alone:
+// friends, guests and strangers reach a bot through its share code only, so its id
+// names nothing for them (404), and callers without a token are told to sign in (401)
+// whether or not the id exists.
 #[tokio::test]
-async fn a_bot_reads_in_full_for_owner_and_admin_and_as_a_public_view_for_friends() {
+async fn a_bot_reads_in_full_for_owner_and_admin_and_is_not_found_by_id_for_everyone_else() {
     let w = world().await;
     let path = format!("/chat-config/{}", w.bot);
     for token in [&w.alice, &w.admin] {
@@ -131,30 +135,27 @@ async fn a_bot_reads_in_full_for_owner_and_admin_and_as_a_public_view_for_friend
         assert!(r.body["shareableUrl"].as_str().is_some_and(|u| u.contains("/s/")));
         assert_eq!(r.headers["etag"], "\"v1\"");
     }
-    for token in [Some(w.bob.as_str()), None] {
-        let r = w.t.get(&path, token).await;
-        r.expect(200, None);
-        assert_eq!(r.body["title"], "Test bot");
-        assert!(r.body.get("systemPrompt").is_none(), "the prompt is hidden: {}", r.body);
-        assert!(
-            r.body.get("shareCode").is_none() && r.body.get("ownerId").is_none(),
-            "{}",
-            r.body
-        );
-    }
+    w.t.get(&path, Some(&w.bob)).await.expect(404, Some("not_found"));
+    w.t.get(&path, None).await.expect(401, Some("unauthorized"));
     w.t.get(&path, Some(&w.guest)).await.expect(401, Some("unauthorized"));
+    // The public view, by share code, carries neither the id nor the owner.
+    let shared = w.t.get(&format!("/share/{}", w.share_code), Some(&w.bob)).await;
+    shared.expect(200, None);
+    assert_eq!(shared.body["title"], "Test bot");
+    for hidden in ["chatConfigId", "systemPrompt", "shareCode", "ownerId"] {
+        assert!(shared.body.get(hidden).is_none(), "{hidden} in {}", shared.body);
+    }
 }
 
 #[tokio::test]
 async fn show_prompt_reveals_the_prompt_to_friends() {
     let w = world().await;
     let bot = w.t.create_bot(&w.alice, json!({"sharing": {"showPrompt": true}})).await;
-    let r =
-        w.t.get(
-            &format!("/chat-config/{}", bot["chatConfigId"].as_str().unwrap_or("")),
-            Some(&w.bob),
-        )
-        .await;
+    let code = bot["shareableUrl"]
+        .as_str()
+        .and_then(|u| u.rsplit('/').next())
+        .expect("code");
+    let r = w.t.get(&format!("/share/{code}"), Some(&w.bob)).await;
     assert_eq!(r.body["systemPrompt"], "You are a test.");
 }
 
@@ -170,7 +171,7 @@ async fn a_private_bot_is_invisible_to_everyone_but_its_owner_and_admins() {
         .to_owned();
     let path = format!("/chat-config/{id}");
     w.t.get(&path, Some(&w.bob)).await.expect(404, Some("not_found"));
-    w.t.get(&path, None).await.expect(404, Some("not_found"));
+    w.t.get(&path, None).await.expect(401, Some("unauthorized"));
     w.t.get(&path, Some(&w.admin)).await.expect(200, None);
     w.t.get(&format!("/share/{code}"), Some(&w.bob))
         .await
@@ -181,27 +182,76 @@ async fn a_private_bot_is_invisible_to_everyone_but_its_owner_and_admins() {
     w.t.call("DELETE", &path, Some(&w.bob), None)
         .await
         .expect(404, Some("not_found"));
-    w.t.post("/chat-session", Some(&w.bob), json!({"chatConfigId": id}))
-        .await
-        .expect(404, Some("not_found"));
+    for body in [
+        json!({"chatConfigId": id}),
+        json!({"shareCode": code}),
+        json!({"chatConfigId": code}),
+    ] {
+        w.t.post("/chat-session", Some(&w.bob), body.clone())
+            .await
+            .expect(404, Some("not_found"));
+        // Admins moderate private bots; they do not chat on them.
+        w.t.post("/chat-session", Some(&w.admin), body.clone())
+            .await
+            .expect(404, Some("not_found"));
+        w.t.post("/chat-room", Some(&w.admin), body)
+            .await
+            .expect(404, Some("not_found"));
+    }
     w.t.post("/chat-session", Some(&w.alice), json!({"chatConfigId": id}))
         .await
         .expect(201, None);
 }
 
 #[tokio::test]
-async fn a_signed_in_only_bot_refuses_anonymous_callers() {
+async fn a_signed_in_only_bot_asks_anonymous_link_holders_to_sign_in() {
     let w = world().await;
     let bot =
         w.t.create_bot(&w.alice, json!({"sharing": {"mode": "signed_in"}}))
             .await;
-    let id = bot["chatConfigId"].as_str().expect("id");
-    w.t.post("/chat-session", None, json!({"chatConfigId": id}))
+    let code = bot["shareableUrl"]
+        .as_str()
+        .and_then(|u| u.rsplit('/').next())
+        .expect("code");
+    w.t.post("/chat-session", None, json!({"shareCode": code}))
         .await
-        .expect(404, Some("not_found"));
-    w.t.post("/chat-session", Some(&w.bob), json!({"chatConfigId": id}))
+        .expect(401, Some("unauthorized"));
+    w.t.get(&format!("/share/{code}"), None)
+        .await
+        .expect(401, Some("unauthorized"));
+    w.t.post("/chat-session", Some(&w.bob), json!({"shareCode": code}))
         .await
         .expect(201, None);
+    // Sharing rules apply to admins who chat, as to anyone.
+    w.t.post("/chat-session", Some(&w.admin), json!({"shareCode": code}))
+        .await
+        .expect(201, None);
+}
+
+// Protects "authenticate before loading": without a token, writes to a bot answer the
+// same 401 whether the bot exists (private or shared) or not, so ids cannot be probed.
+#[tokio::test]
+async fn anonymous_writes_answer_401_whether_or_not_the_bot_exists() {
+    let w = world().await;
+    let private = w.t.create_bot(&w.alice, json!({"sharing": {"mode": "private"}})).await;
+    let private = private["chatConfigId"].as_str().expect("id").to_owned();
+    for id in [private.as_str(), w.bot.as_str(), "01JDQ0000000000000000000ZZ"] {
+        let path = format!("/chat-config/{id}");
+        for (method, path, body) in [
+            ("PUT", path.clone(), Some(json!({"title": "x"}))),
+            ("DELETE", path.clone(), None),
+            ("GET", path.clone(), None),
+            ("POST", format!("{path}/share-link"), Some(json!({}))),
+            ("GET", format!("{path}/persona"), None),
+            ("GET", format!("{path}/persona/summary"), None),
+            ("DELETE", format!("{path}/persona/summary"), None),
+        ] {
+            for token in [None, Some(w.guest.as_str())] {
+                let r = w.t.call(method, &path, token, body.clone()).await;
+                assert_eq!(r.status.as_u16(), 401, "{method} {path} by {token:?}: {}", r.body);
+            }
+        }
+    }
 }
 
 #[tokio::test]
@@ -211,7 +261,7 @@ async fn only_the_owner_changes_deletes_or_rotates_a_bot() {
     let change = json!({"title": "Renamed"});
     w.t.call("PUT", &path, Some(&w.bob), Some(change.clone()))
         .await
-        .expect(403, Some("forbidden"));
+        .expect(404, Some("not_found"));
     w.t.call("PUT", &path, Some(&w.admin), Some(change.clone()))
         .await
         .expect(403, Some("forbidden"));
@@ -223,10 +273,10 @@ async fn only_the_owner_changes_deletes_or_rotates_a_bot() {
         .expect(401, Some("unauthorized"));
     w.t.post(&format!("{path}/share-link"), Some(&w.bob), json!({}))
         .await
-        .expect(403, Some("forbidden"));
+        .expect(404, Some("not_found"));
     w.t.call("DELETE", &path, Some(&w.bob), None)
         .await
-        .expect(403, Some("forbidden"));
+        .expect(404, Some("not_found"));
     let r = w.t.call("PUT", &path, Some(&w.alice), Some(change)).await;
     r.expect(200, None);
     assert_eq!(r.body["title"], "Renamed");
@@ -281,8 +331,21 @@ async fn models_and_health_answer_everyone() {
 #[tokio::test]
 async fn sessions_start_per_sharing_and_guests_get_a_token() {
     let w = world().await;
-    let anon = w.t.post("/chat-session", None, json!({"chatConfigId": w.bot})).await;
+    // AI Maker clients send the share code as chatConfigId.
+    let anon =
+        w.t.post("/chat-session", None, json!({"chatConfigId": w.share_code}))
+            .await;
     anon.expect(201, None);
+    // The bot's id opens nothing for anyone but its owner.
+    w.t.post("/chat-session", None, json!({"chatConfigId": w.bot}))
+        .await
+        .expect(404, Some("not_found"));
+    w.t.post("/chat-session", Some(&w.bob), json!({"chatConfigId": w.bot}))
+        .await
+        .expect(404, Some("not_found"));
+    w.t.post("/chat-room", Some(&w.bob), json!({"chatConfigId": w.bot}))
+        .await
+        .expect(404, Some("not_found"));
     assert!(anon.body["guestToken"].as_str().is_some_and(|t| !t.is_empty()));
     let bob =
         w.t.post("/chat-session", Some(&w.bob), json!({"shareCode": w.share_code}))
@@ -290,7 +353,7 @@ async fn sessions_start_per_sharing_and_guests_get_a_token() {
     bob.expect(201, None);
     assert!(bob.body["guestToken"].is_null(), "signed-in users need no guest token");
     assert_eq!(bob.body["bot"]["title"], "Test bot");
-    w.t.post("/chat-session", Some(&w.guest), json!({"chatConfigId": w.bot}))
+    w.t.post("/chat-session", Some(&w.guest), json!({"shareCode": w.share_code}))
         .await
         .expect(401, Some("unauthorized"));
 }

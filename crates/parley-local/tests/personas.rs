@@ -188,10 +188,10 @@ async fn each_kind_round_trips_and_the_listing_shows_it() {
     w.get("resume", Some(&w.alice)).await.expect(404, Some("not_found"));
 }
 
-// Protects the actor table for personas: only the owner writes (others who see the bot
-// get 403, others 404, guests and anonymous callers 401); the owner and admins read;
-// friends read only with showPrompt, else the document does not exist for them; the
-// listing is for the owner and admins.
+// Protects the actor table for personas: only the owner writes (admins, who see the
+// bot, get 403; friends, who know it only by its link, 404; guests and anonymous
+// callers 401); the owner and admins read and list by id; friends read the texts in
+// the share view, and only with showPrompt.
 #[tokio::test]
 async fn only_the_owner_writes_and_friends_read_only_with_show_prompt() {
     let w = World::new(json!({})).await;
@@ -200,7 +200,7 @@ async fn only_the_owner_writes_and_friends_read_only_with_show_prompt() {
         .expect(200, None);
     let body = || b"Not mine.".to_vec();
     for (token, status, code) in [
-        (Some(&w.bob), 403, "forbidden"),
+        (Some(&w.bob), 404, "not_found"),
         (Some(&w.admin), 403, "forbidden"),
         (Some(&w.guest), 401, "unauthorized"),
         (None, 401, "unauthorized"),
@@ -226,11 +226,14 @@ async fn only_the_owner_writes_and_friends_read_only_with_show_prompt() {
 
     w.get("summary", Some(&w.admin)).await.expect(200, None);
     w.get("summary", Some(&w.bob)).await.expect(404, Some("not_found"));
-    w.get("summary", None).await.expect(404, Some("not_found"));
+    w.get("summary", None).await.expect(401, Some("unauthorized"));
     w.get("summary", Some(&w.guest)).await.expect(401, Some("unauthorized"));
     let list = format!("/chat-config/{}/persona", w.bot);
     w.t.get(&list, Some(&w.admin)).await.expect(200, None);
-    w.t.get(&list, Some(&w.bob)).await.expect(403, Some("forbidden"));
+    w.t.get(&list, Some(&w.bob)).await.expect(404, Some("not_found"));
+    let share = format!("/share/{}", w.t.share_code(&w.bot).await);
+    let hidden = w.t.get(&share, Some(&w.bob)).await;
+    assert!(hidden.body.get("persona").is_none(), "{}", hidden.body);
 
     // WHEN the owner shows the prompt THEN friends (signed in or not) read the persona.
     w.t.call(
@@ -241,9 +244,12 @@ async fn only_the_owner_writes_and_friends_read_only_with_show_prompt() {
     )
     .await
     .expect(200, None);
-    assert_eq!(w.get("summary", Some(&w.bob)).await.body["content"], "I sail.");
-    w.get("summary", None).await.expect(200, None);
-    w.t.get(&list, Some(&w.bob)).await.expect(403, Some("forbidden"));
+    for token in [Some(w.bob.as_str()), None] {
+        let shown = w.t.get(&share, token).await;
+        assert_eq!(shown.body["persona"], json!([{"kind": "summary", "text": "I sail."}]));
+    }
+    w.get("summary", Some(&w.bob)).await.expect(404, Some("not_found"));
+    w.t.get(&list, Some(&w.bob)).await.expect(404, Some("not_found"));
 
     // A private bot does not exist for bob, whatever he tries.
     let private =

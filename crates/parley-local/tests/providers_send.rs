@@ -164,7 +164,14 @@ async fn a_room_message_is_answered_by_gemini_with_usage_stored() {
         .cloned()
         .expect("an assistant message");
     assert_eq!(reply["content"], "Ahoy, crew.");
-    assert_eq!(reply["usage"], json!({"inputTokens": 61, "outputTokens": 7}));
+    // Room members see output tokens only: input tokens would tell a hidden prompt's size.
+    assert_eq!(reply["usage"], json!({"outputTokens": 7}));
+    let bot_view = t.get(&format!("/chat-config/{bot_id}"), Some(&alice)).await;
+    assert_eq!(
+        bot_view.body["tokensToday"],
+        61 + 7,
+        "both counts are kept for the owner"
+    );
 
     let sent: Value = servers.gemini.received_requests().await.expect("recorded")[0]
         .body_json()

@@ -109,14 +109,25 @@ impl RoomStore for SqliteStore {
         let user = member.user_id.as_str().to_owned();
         let body = to_body(member)?;
         self.run(move |conn| {
-            // An existing member keeps their row as it is (joined_at, display name).
-            conn.execute(
+            // An existing member keeps their row as it is (joined_at, display name). The
+            // room must still exist: one deleted during a join is not found, not a
+            // foreign-key failure.
+            let tx = conn.transaction().map_err(db_err)?;
+            let exists: bool = tx
+                .query_row("SELECT EXISTS (SELECT 1 FROM rooms WHERE id = ?1)", [&room], |row| {
+                    row.get(0)
+                })
+                .map_err(db_err)?;
+            if !exists {
+                return Err(StoreError::NotFound);
+            }
+            tx.execute(
                 "INSERT INTO room_members (room_id, user_id, body) VALUES (?1, ?2, ?3)
                  ON CONFLICT (room_id, user_id) DO NOTHING",
                 params![room, user, body],
             )
             .map_err(db_err)?;
-            Ok(())
+            tx.commit().map_err(db_err)
         })
         .await
     }

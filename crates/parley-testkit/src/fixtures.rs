@@ -1,7 +1,7 @@
 //! Valid domain objects with fresh ids, for contract suites and adapter tests.
 
 use chrono::Utc;
-use parley_core::bot::{BotConfig, Sharing, SharingMode};
+use parley_core::bot::{BotConfig, OverridePolicy, Sharing, SharingMode};
 use parley_core::ids::{BotId, InviteCode, RoomId, SessionId, ShareCode, UserId};
 use parley_core::message::{MessageStatus, NewMessage, Role};
 use parley_core::ports::{IdSource, RandomIds};
@@ -32,7 +32,11 @@ pub fn bot(owner: &str) -> BotConfig {
             show_prompt: false,
         },
         share_code: ShareCode::parse(&RandomIds.new_secret()).expect("a generated secret is a valid code"),
-        allow_session_overrides: true,
+        session_overrides: OverridePolicy {
+            temperature: true,
+            system_prompt: false,
+            models: vec![ModelId::parse("parley-offline").expect("valid model id")],
+        },
         memory: BotConfig::DEFAULT_MEMORY,
         limits: BotConfig::DEFAULT_LIMITS,
         suspended: false,
@@ -48,9 +52,12 @@ pub fn session(bot_id: &BotId, user: &str) -> Session {
     new_session(bot_id, Participant::User { user_id })
 }
 
-/// A new guest session with the bot `bot_id`.
+/// A new guest session with the bot `bot_id`, opened with a share code (which the
+/// stores must keep).
 pub fn guest_session(bot_id: &BotId) -> Session {
-    new_session(bot_id, Participant::Guest)
+    let mut session = new_session(bot_id, Participant::Guest);
+    session.share_code = Some(ShareCode::parse(&RandomIds.new_secret()).expect("a generated secret is a valid code"));
+    session
 }
 
 fn new_session(bot_id: &BotId, participant: Participant) -> Session {
@@ -61,6 +68,7 @@ fn new_session(bot_id: &BotId, participant: Participant) -> Session {
         participant,
         title: Title::parse("Test session").expect("valid title"),
         overrides: Overrides::default(),
+        share_code: None,
         created_at: now,
         updated_at: now,
     }
@@ -76,6 +84,7 @@ pub fn room(bot_id: &BotId, creator: &str) -> Room {
         title: Title::parse("Test room").expect("valid title"),
         reply_mode: ReplyMode::Mention,
         invite_code: InviteCode::parse(&RandomIds.new_secret()).expect("a generated secret is a valid code"),
+        share_code: Some(ShareCode::parse(&RandomIds.new_secret()).expect("a generated secret is a valid code")),
         created_at: now,
         updated_at: now,
     }

@@ -18,7 +18,7 @@ use crate::paging::all_pages;
 /// replaces title, reply mode and invite code; joining twice is joining once (the first
 /// membership stays as it was); leaving removes the member; a user's room listing pages
 /// newest first and holds only rooms they are in; deleting a room deletes its members
-/// and messages, and nothing of other rooms.
+/// and messages, and nothing of other rooms; joining a deleted room is `NotFound`.
 pub async fn room_store_contract(rooms: &dyn RoomStore, messages: &dyn MessageStore) {
     let bot_id = BotId::parse(&RandomIds.new_id()).expect("valid bot id");
     let creator = user();
@@ -142,6 +142,18 @@ pub async fn room_store_contract(rooms: &dyn RoomStore, messages: &dyn MessageSt
         rooms.get_member(&id, &creator).await.expect("get member"),
         None,
         "deleting a room must delete its creator's membership"
+    );
+    // A join that lands after the delete is NotFound (a 404), and adds nobody.
+    assert!(
+        matches!(
+            rooms.add_member(&id, &member(stranger.as_str())).await,
+            Err(StoreError::NotFound)
+        ),
+        "joining a deleted room must be NotFound"
+    );
+    assert!(
+        rooms.list_members(&id).await.expect("list members").is_empty(),
+        "a join of a deleted room must add no member"
     );
     let listed = rooms
         .list_by_member(

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use parley_core::CoreError;
 use parley_core::bot::BotConfig;
 use parley_core::ids::BotId;
-use parley_core::usecases::{BotFields, BotView, page_request};
+use parley_core::usecases::{BotFields, page_request};
 use serde_json::{Value, json};
 
 use super::{ListQuery, to_json};
@@ -54,16 +54,12 @@ async fn read(
     NotGuest(caller): NotGuest,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    match state.app.get_bot(&caller, &BotId::parse(&id)?).await? {
-        BotView::Full(bot) => {
-            let mut view = FullBot::new(&bot, &state.app.settings().public_url);
-            let (messages, tokens) = state.app.bot_usage_today(&bot).await?;
-            view.messages_today = Some(messages);
-            view.tokens_today = Some(tokens);
-            Ok(with_etag(&bot, to_json(&view)))
-        }
-        BotView::Public(view) => Ok(to_json(&view).into_response()),
-    }
+    let bot = state.app.get_bot(&caller, &BotId::parse(&id)?).await?;
+    let mut view = FullBot::new(&bot, &state.app.settings().public_url);
+    let (messages, tokens) = state.app.bot_usage_today(&bot).await?;
+    view.messages_today = Some(messages);
+    view.tokens_today = Some(tokens);
+    Ok(with_etag(&bot, to_json(&view)))
 }
 
 /// `PUT /chat-config/{id}`: the body holds the fields to change and, instead of an

@@ -112,9 +112,9 @@ async fn history(
     Path(id): Path<String>,
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Json<Value>> {
-    let (messages, next) = state
+    let page = state
         .app
         .room_history(&caller, &RoomId::parse(&id)?, q.before, q.after, q.limit)
         .await?;
-    Ok(to_json(&History { messages, next }))
+    Ok(to_json(&History::from(page)))
 }

@@ -4,7 +4,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use parley_core::bot::PublicBotView;
 use parley_core::ids::SessionId;
 use parley_core::usecases::{NewSession, SessionChanges, page_request};
 use serde_json::{Value, json};
@@ -40,10 +39,7 @@ async fn start(
             state.guest_token_ttl_seconds,
         )
     });
-    let view = SessionView {
-        bot: Some(PublicBotView::from(&started.bot)),
-        session: started.session,
-    };
+    let view = SessionView::new(started.session, Some(&started.bot));
     let mut body = to_json(&view).0;
     if let Some(obj) = body.as_object_mut() {
         obj.insert("guestToken".into(), json!(guest_token));
@@ -63,21 +59,12 @@ async fn list(
         .app
         .list_sessions(&caller, &page_request(q.next, q.limit)?)
         .await?;
-    Ok(to_json(&List::map(page, |s| s)))
+    Ok(to_json(&List::map(page, SessionView::listed)))
 }
 
 async fn read(State(state): State<ApiState>, Caller(caller): Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let session = state.app.get_session(&caller, &SessionId::parse(&id)?).await?;
-    let bot = state
-        .app
-        .get_bot(&caller, &session.chat_config_id)
-        .await
-        .ok()
-        .map(|view| match view {
-            parley_core::usecases::BotView::Full(bot) => PublicBotView::from(bot.as_ref()),
-            parley_core::usecases::BotView::Public(view) => view,
-        });
-    Ok(to_json(&SessionView { session, bot }))
+    let (session, bot) = state.app.get_session_with_bot(&caller, &SessionId::parse(&id)?).await?;
+    Ok(to_json(&SessionView::new(session, bot.as_ref())))
 }
 
 async fn update(
@@ -90,7 +77,7 @@ async fn update(
         .app
         .update_session(&caller, &SessionId::parse(&id)?, changes)
         .await?;
-    Ok(to_json(&SessionView { session, bot: None }))
+    Ok(to_json(&SessionView::listed(session)))
 }
 
 async fn remove(
@@ -113,9 +100,9 @@ async fn history(
             "a session's history pages with before, not after".into(),
         ));
     }
-    let (messages, next) = state
+    let page = state
         .app
         .session_history(&caller, &SessionId::parse(&id)?, q.before, q.limit)
         .await?;
-    Ok(to_json(&History { messages, next }))
+    Ok(to_json(&History::from(page)))
 }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::{Parley, found};
-use crate::bot::{BotConfig, Limits, Memory, PublicBotView, Sharing, SharingMode};
+use crate::bot::{BotConfig, Limits, Memory, OverridePolicy, PublicBotView, PublicPersonaDoc, Sharing, SharingMode};
 use crate::error::{CoreError, StoreError};
 use crate::ids::{BotId, ShareCode};
 use crate::policy::{self, BotAccess};
@@ -29,6 +29,10 @@ pub struct BotFields {
     #[serde(alias = "max_output_tokens")]
     pub max_output_tokens: Option<i64>,
     pub sharing: Option<SharingFields>,
+    /// Which overrides sessions may make (see [`OverridePolicy`]).
+    pub session_overrides: Option<OverrideFields>,
+    /// The earlier switch: `true` lets sessions change their temperature (only),
+    /// `false` turns every override off. `sessionOverrides` says more.
     #[serde(alias = "allow_session_overrides")]
     pub allow_session_overrides: Option<bool>,
     pub memory: Option<MemoryFields>,
@@ -40,6 +44,14 @@ pub struct BotFields {
 pub struct SharingFields {
     pub mode: Option<SharingMode>,
     pub show_prompt: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OverrideFields {
+    pub temperature: Option<bool>,
+    pub system_prompt: Option<bool>,
+    pub models: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -84,7 +96,7 @@ impl Parley {
                 show_prompt: false,
             },
             share_code: ShareCode::from_trusted(self.ports.ids.new_secret()),
-            allow_session_overrides: false,
+            session_overrides: OverridePolicy::default(),
             memory: BotConfig::DEFAULT_MEMORY,
             limits: BotConfig::DEFAULT_LIMITS,
             suspended: false,
@@ -98,20 +110,43 @@ impl Parley {
         Ok(bot)
     }
 
-    /// `GET /chat-config/{id}`: the full config for its owner and admins.
-    pub async fn get_bot(&self, principal: &Principal, id: &BotId) -> Result<BotView, CoreError> {
-        let bot = found(self.ports.bots.get(id).await)?;
-        match policy::bot_serving(principal, &bot)? {
-            BotAccess::Owner | BotAccess::Admin => Ok(BotView::Full(Box::new(bot))),
-            BotAccess::Friend => Ok(BotView::Public(PublicBotView::from(&bot))),
-        }
+    /// `GET /chat-config/{id}`: the full config, for its owner and admins only; to
+    /// anyone else the id names nothing.
+    pub async fn get_bot(&self, principal: &Principal, id: &BotId) -> Result<BotConfig, CoreError> {
+        Ok(self.managed_bot(principal, id).await?.0)
     }
 
-    /// `GET /share/{shareCode}`: the public view of a shared bot.
+    /// `GET /share/{shareCode}`: the public view of a shared bot, with its persona's
+    /// texts when the owner shows the prompt.
     pub async fn get_shared_bot(&self, principal: &Principal, code: &str) -> Result<PublicBotView, CoreError> {
         let bot = self.bot_by_share_code(code).await?;
-        policy::bot_serving(principal, &bot)?;
-        Ok(PublicBotView::from(&bot))
+        policy::bot_chat(principal, &bot)?;
+        let mut view = PublicBotView::from(&bot);
+        if bot.sharing.show_prompt {
+            view.persona = self
+                .ports
+                .personas
+                .texts(&bot.chat_config_id)
+                .await?
+                .into_iter()
+                .map(|(kind, text)| PublicPersonaDoc { kind, text })
+                .collect();
+        }
+        Ok(view)
+    }
+
+    /// The bot with this id and how the caller relates to it, for its owner and admins.
+    /// Who is calling is checked before the bot is loaded, so that an anonymous caller
+    /// gets the same 401 whether or not the id exists.
+    pub(super) async fn managed_bot(
+        &self,
+        principal: &Principal,
+        id: &BotId,
+    ) -> Result<(BotConfig, BotAccess), CoreError> {
+        policy::require_user(principal)?;
+        let bot = found(self.ports.bots.get(id).await)?;
+        let access = policy::bot_manager(principal, &bot)?;
+        Ok((bot, access))
     }
 
     /// `GET /chat-configs`: mine, or every bot for an admin asking `scope=all`.
@@ -134,7 +169,7 @@ impl Parley {
         fields: BotFields,
         expected_version: Option<u64>,
     ) -> Result<BotConfig, CoreError> {
-        let mut bot = found(self.ports.bots.get(id).await)?;
+        let (mut bot, _) = self.managed_bot(principal, id).await?;
         let user = policy::require_bot_owner(principal, &bot)?;
         let read_version = bot.version;
         if expected_version.is_some_and(|v| v != read_version) {
@@ -149,7 +184,7 @@ impl Parley {
     /// the bot's own delete then fails, a retry finds the bot and finishes the job,
     /// whereas the other order could leave documents that nothing points to.
     pub async fn delete_bot(&self, principal: &Principal, id: &BotId) -> Result<(), CoreError> {
-        let bot = found(self.ports.bots.get(id).await)?;
+        let (bot, _) = self.managed_bot(principal, id).await?;
         policy::require_bot_owner(principal, &bot)?;
         self.ports.personas.delete_all(id).await?;
         self.ports.bots.delete(id).await?;
@@ -158,7 +193,7 @@ impl Parley {
 
     /// `POST /chat-config/{id}/share-link`: a new share code; the old link stops working.
     pub async fn rotate_share_link(&self, principal: &Principal, id: &BotId) -> Result<BotConfig, CoreError> {
-        let mut bot = found(self.ports.bots.get(id).await)?;
+        let (mut bot, _) = self.managed_bot(principal, id).await?;
         policy::require_bot_owner(principal, &bot)?;
         let read_version = bot.version;
         bot.share_code = ShareCode::from_trusted(self.ports.ids.new_secret());
@@ -250,7 +285,13 @@ impl Parley {
             bot.sharing.show_prompt = s.show_prompt.unwrap_or(bot.sharing.show_prompt);
         }
         if let Some(v) = f.allow_session_overrides {
-            bot.allow_session_overrides = v;
+            bot.session_overrides = OverridePolicy {
+                temperature: v,
+                ..OverridePolicy::default()
+            };
+        }
+        if let Some(o) = f.session_overrides {
+            self.apply_override_fields(&mut bot.session_overrides, o)?;
         }
         if let Some(m) = f.memory {
             let max_messages = m
@@ -286,15 +327,38 @@ impl Parley {
                 daily_messages: daily.transpose()?.unwrap_or(bot.limits.daily_messages),
             };
         }
+        if bot.session_overrides.system_prompt && !bot.sharing.show_prompt {
+            return Err(CoreError::validation(
+                "sessionOverrides.systemPrompt",
+                "needs sharing.showPrompt: a session's prompt cannot be combined with a hidden prompt or persona",
+            ));
+        }
         Ok(())
     }
-}
 
-/// A bot as its caller may see it.
-#[derive(Clone, Debug)]
-pub enum BotView {
-    Full(Box<BotConfig>),
-    Public(PublicBotView),
+    fn apply_override_fields(&self, policy: &mut OverridePolicy, f: OverrideFields) -> Result<(), CoreError> {
+        policy.temperature = f.temperature.unwrap_or(policy.temperature);
+        policy.system_prompt = f.system_prompt.unwrap_or(policy.system_prompt);
+        if let Some(models) = f.models {
+            if models.len() > OverridePolicy::MODELS_MAX {
+                return Err(CoreError::validation(
+                    "sessionOverrides.models",
+                    format!("may list at most {} models", OverridePolicy::MODELS_MAX),
+                ));
+            }
+            let mut allowed = Vec::with_capacity(models.len());
+            for m in &models {
+                let model = self.catalog.allowed(m).map_err(|_| {
+                    CoreError::validation("sessionOverrides.models", format!("{m:?} is not an allowed model"))
+                })?;
+                if !allowed.contains(&model) {
+                    allowed.push(model);
+                }
+            }
+            policy.models = allowed;
+        }
+        Ok(())
+    }
 }
 
 /// Whether the caller is the bot's owner (used to decide what a view may include).

@@ -2,7 +2,8 @@
 //! → store the reply → return both. A failed model call leaves the user message stored
 //! and marked failed; a retry with the same `clientMessageId` picks it up again.
 
-use super::{Parley, found};
+use super::sessions::effective_overrides;
+use super::{Parley, found, is_owner};
 use crate::bot::BotConfig;
 use crate::error::{CoreError, StoreError};
 use crate::ids::{RoomId, SessionId};
@@ -22,6 +23,9 @@ use crate::values::{ClientMessageId, MessageText};
 pub struct SendOutcome {
     pub user_message: Message,
     pub reply: Option<Message>,
+    /// Whether the caller sees input token counts, which tell the size of a hidden
+    /// prompt: only the bot's owner, in their own sessions (never in rooms).
+    pub owner_view: bool,
 }
 
 /// Who is writing and where, resolved once per send.
@@ -52,7 +56,8 @@ impl Parley {
         let cmid = client_message_id.map(ClientMessageId::parse).transpose()?;
         let session = self.get_session(principal, id).await?;
         let bot = found(self.ports.bots.get(&session.chat_config_id).await)?;
-        policy::bot_serving(principal, &bot)?;
+        policy::link_still_open(&bot, session.share_code.as_ref())?;
+        policy::bot_chat(principal, &bot)?;
         let (author_id, author_name) = match principal.user() {
             Some(user) => (user.id.to_string(), Some(user.display_name())),
             None => ("guest".to_owned(), None),
@@ -67,7 +72,9 @@ impl Parley {
             bot: &bot,
             session: Some(&session),
         };
-        self.send(principal, &sender, &effective, text, cmid, true).await
+        let mut outcome = self.send(principal, &sender, &effective, text, cmid, true).await?;
+        outcome.owner_view = is_owner(principal, &bot);
+        Ok(outcome)
     }
 
     /// `POST /room/{id}/messages`: the bot answers every message, or only `@bot` ones.
@@ -83,7 +90,8 @@ impl Parley {
         let cmid = client_message_id.map(ClientMessageId::parse).transpose()?;
         let (room, user) = self.room_as_member(principal, id).await?;
         let bot = found(self.ports.bots.get(&room.chat_config_id).await)?;
-        policy::bot_serving(principal, &bot)?;
+        policy::link_still_open(&bot, room.share_code.as_ref())?;
+        policy::bot_chat(principal, &bot)?;
         let wants_reply = room.reply_mode == ReplyMode::Always || mentions_bot(text.as_str());
         let sender = Sender {
             conversation: Conversation::Room(id.clone()),
@@ -158,6 +166,7 @@ impl Parley {
             return Ok(SendOutcome {
                 user_message,
                 reply: None,
+                owner_view: false,
             });
         }
         self.answer(sender, effective, user_message).await
@@ -177,11 +186,13 @@ impl Parley {
                 Ok(SendOutcome {
                     user_message: existing,
                     reply,
+                    owner_view: false,
                 })
             }
             (MessageStatus::Ok, None) => Ok(SendOutcome {
                 user_message: existing,
                 reply: None,
+                owner_view: false,
             }),
             (MessageStatus::Pending, _) if self.now() - existing.created_at < self.settings.pending_timeout => Err(
                 CoreError::Conflict("this message is still being answered; retry in a moment"),
@@ -243,6 +254,7 @@ impl Parley {
         Ok(SendOutcome {
             user_message,
             reply: Some(reply),
+            owner_view: false,
         })
     }
 
@@ -255,15 +267,21 @@ impl Parley {
         in_room: bool,
     ) -> ChatRequest {
         let bot = effective.bot;
-        let overrides = effective
-            .session
-            .filter(|_| bot.allow_session_overrides)
-            .map(|s| &s.overrides);
-        let model = overrides.and_then(|o| o.model.as_ref()).unwrap_or(&bot.model);
+        // A session's overrides count only as far as the bot allows them now.
+        let allowed = effective_overrides(bot);
+        let overrides = effective.session.map(|s| &s.overrides);
+        let model = overrides
+            .and_then(|o| o.model.as_ref())
+            .filter(|m| allowed.models.contains(m))
+            .unwrap_or(&bot.model);
         let owner_prompt = overrides
             .and_then(|o| o.system_prompt.as_ref())
+            .filter(|_| allowed.system_prompt)
             .unwrap_or(&bot.system_prompt);
-        let temperature = overrides.and_then(|o| o.temperature).unwrap_or(bot.temperature);
+        let temperature = overrides
+            .and_then(|o| o.temperature)
+            .filter(|_| allowed.temperature)
+            .unwrap_or(bot.temperature);
         let content = match (&user_message.author_name, in_room) {
             (Some(name), true) => format!("{name}: {}", user_message.content),
             _ => user_message.content.clone(),

@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Days, Utc};
 
-pub use bots::{BotFields, BotList, BotView, LimitsFields, MemoryFields, SharingFields, is_owner};
+pub use bots::{BotFields, BotList, LimitsFields, MemoryFields, OverrideFields, SharingFields, is_owner};
 pub use messaging::SendOutcome;
 pub use rooms::{JoinRoom, NewRoom};
-pub use sessions::{NewSession, SessionChanges, SessionStart};
+pub use sessions::{HistoryPage, NewSession, SessionChanges, SessionStart};
 
 use crate::error::{CoreError, StoreError};
 use crate::models::ModelCatalog;

@@ -1,5 +1,5 @@
-//! Persona documents of a bot: upload, read, list, delete. The owner writes them; who
-//! may read them is [`policy::persona_readable`]'s call.
+//! Persona documents of a bot: upload, read, list, delete. The owner writes them; the
+//! owner and admins read them (everyone else knows the bot only by its share code).
 
 use super::{Parley, found};
 use crate::error::CoreError;
@@ -12,7 +12,7 @@ impl Parley {
     /// Refuses a caller who may not write the bot's persona, before an upload is read
     /// or a PDF parsed on their behalf. [`Parley::put_persona`] checks again.
     pub async fn check_persona_writer(&self, principal: &Principal, id: &BotId) -> Result<(), CoreError> {
-        let bot = found(self.ports.bots.get(id).await)?;
+        let (bot, _) = self.managed_bot(principal, id).await?;
         policy::require_bot_owner(principal, &bot)?;
         Ok(())
     }
@@ -28,7 +28,7 @@ impl Parley {
         body: Vec<u8>,
         extracted: Option<String>,
     ) -> Result<PersonaInfo, CoreError> {
-        let bot = found(self.ports.bots.get(id).await)?;
+        let (bot, _) = self.managed_bot(principal, id).await?;
         policy::require_bot_owner(principal, &bot)?;
         let doc = PersonaDoc::from_upload(kind, body, extracted, self.now())?;
         self.ports.personas.put(id, &doc).await?;
@@ -43,21 +43,19 @@ impl Parley {
         id: &BotId,
         kind: PersonaKind,
     ) -> Result<PersonaDoc, CoreError> {
-        let bot = found(self.ports.bots.get(id).await)?;
-        policy::persona_readable(principal, &bot)?;
+        self.managed_bot(principal, id).await?;
         found(self.ports.personas.get(id, kind).await)
     }
 
     /// `GET /chat-config/{id}/persona`: which documents the bot has.
     pub async fn list_persona(&self, principal: &Principal, id: &BotId) -> Result<Vec<PersonaInfo>, CoreError> {
-        let bot = found(self.ports.bots.get(id).await)?;
-        policy::require_bot_manager(principal, &bot)?;
+        self.managed_bot(principal, id).await?;
         Ok(self.ports.personas.list(id).await?)
     }
 
     /// `DELETE /chat-config/{id}/persona/{kind}`; `NotFound` when there is none.
     pub async fn delete_persona(&self, principal: &Principal, id: &BotId, kind: PersonaKind) -> Result<(), CoreError> {
-        let bot = found(self.ports.bots.get(id).await)?;
+        let (bot, _) = self.managed_bot(principal, id).await?;
         policy::require_bot_owner(principal, &bot)?;
         if self.ports.personas.delete(id, kind).await? {
             Ok(())

@@ -2,10 +2,11 @@
 
 use serde::Deserialize;
 
+use super::sessions::HistoryPage;
 use super::{Parley, found};
 use crate::error::CoreError;
 use crate::ids::{InviteCode, RoomId, UserId};
-use crate::message::{Conversation, Message};
+use crate::message::Conversation;
 use crate::policy;
 use crate::ports::{Page, PageRequest};
 use crate::principal::{Principal, User};
@@ -37,7 +38,7 @@ impl Parley {
     pub async fn create_room(&self, principal: &Principal, input: NewRoom) -> Result<Room, CoreError> {
         let user = policy::require_user(principal)?;
         let title = input.title.as_deref().map(Title::parse).transpose()?;
-        let bot = self
+        let (bot, share_code) = self
             .bot_for_new_conversation(principal, input.chat_config_id.as_deref(), input.share_code.as_deref())
             .await?;
         let now = self.now();
@@ -48,6 +49,7 @@ impl Parley {
             title: title.unwrap_or_else(|| bot.title.clone()),
             reply_mode: input.reply_mode.unwrap_or(ReplyMode::Always),
             invite_code: InviteCode::from_trusted(self.ports.ids.new_secret()),
+            share_code,
             created_at: now,
             updated_at: now,
         };
@@ -76,17 +78,19 @@ impl Parley {
         Ok(())
     }
 
-    /// `POST /room/{id}/join`: any signed-in user holding the current invite code.
-    /// A wrong or rotated code is a 404, like a room that does not exist.
+    /// `POST /room/{id}/join`: any signed-in user holding the current invite code, while
+    /// the bot is shared with them and the room's share link still holds. A wrong or
+    /// rotated code is a 404, like a room that does not exist.
     pub async fn join_room(&self, principal: &Principal, id: &RoomId, input: JoinRoom) -> Result<Room, CoreError> {
         let user = policy::require_user(principal)?;
         let code = InviteCode::parse(&input.invite_code).map_err(|_| CoreError::NotFound)?;
         let room = found(self.ports.rooms.get(id).await)?;
-        if room.invite_code != code {
+        if !room.invite_code.matches(&code) {
             return Err(CoreError::NotFound);
         }
         let bot = found(self.ports.bots.get(&room.chat_config_id).await)?;
-        policy::bot_serving(principal, &bot)?;
+        policy::bot_chat(principal, &bot)?;
+        policy::link_still_open(&bot, room.share_code.as_ref())?;
         self.ports.rooms.add_member(id, &self.member(user)).await?;
         Ok(room)
     }
@@ -102,19 +106,28 @@ impl Parley {
     }
 
     /// `DELETE /room/{id}/members/{userId}`: the creator removes anyone but
-    /// themselves; a member may remove (leave) only themselves.
+    /// themselves; a member may remove (leave) only themselves. A removal by the creator
+    /// also rotates the invite, so that the removed member's copy of it no longer lets
+    /// them back in.
     pub async fn remove_member(&self, principal: &Principal, id: &RoomId, member: &UserId) -> Result<(), CoreError> {
-        let (room, user) = self.room_as_member(principal, id).await?;
-        if &user.id == member {
-            if room.creator_id == user.id {
-                return Err(CoreError::Conflict(
-                    "the creator cannot leave the room; delete it instead",
-                ));
-            }
-        } else {
+        let (mut room, user) = self.room_as_member(principal, id).await?;
+        let removed_by_creator = &user.id != member;
+        if removed_by_creator {
             policy::require_room_creator(user, &room)?;
+        } else if room.creator_id == user.id {
+            return Err(CoreError::Conflict(
+                "the creator cannot leave the room; delete it instead",
+            ));
         }
         found(self.ports.rooms.get_member(id, member).await)?;
+        if removed_by_creator {
+            // The invite first: were the removal to fail after it, the member would still
+            // be in, and a retry finishes the job; the other order could leave the old
+            // invite working for someone already out.
+            room.invite_code = InviteCode::from_trusted(self.ports.ids.new_secret());
+            room.updated_at = self.now();
+            self.ports.rooms.update(&room).await?;
+        }
         self.ports.rooms.remove_member(id, member).await?;
         Ok(())
     }
@@ -127,7 +140,7 @@ impl Parley {
         before: Option<u64>,
         after: Option<u64>,
         limit: Option<i64>,
-    ) -> Result<(Vec<Message>, Option<u64>), CoreError> {
+    ) -> Result<HistoryPage, CoreError> {
         self.room_as_member(principal, id).await?;
         self.history(&Conversation::Room(id.clone()), before, after, limit)
             .await

@@ -3,15 +3,15 @@
 use serde::Deserialize;
 
 use super::{Parley, found};
-use crate::bot::BotConfig;
+use crate::bot::{BotConfig, OverridePolicy};
 use crate::error::CoreError;
-use crate::ids::{BotId, SessionId};
+use crate::ids::{BotId, SessionId, ShareCode};
 use crate::message::{Conversation, Message};
-use crate::policy;
+use crate::policy::{self, BotAccess};
 use crate::ports::{MessageRange, Page, PageRequest};
 use crate::principal::Principal;
 use crate::session::{Overrides, Participant, Session};
-use crate::values::{PageLimit, SystemPrompt, Temperature, Title};
+use crate::values::{PageLimit, SystemPrompt, Temperature, Title, parse_seq};
 
 /// `POST /chat-session`: which bot, by id or by share code (exactly one).
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -45,15 +45,30 @@ pub struct SessionChanges {
 }
 
 impl Parley {
-    /// Finds the bot a session or room is to be opened on, as the caller may see it.
+    /// Finds the bot a session or room is to be opened on, and the share code that
+    /// opens it (`None` for the owner, whom the link does not govern). The owner may
+    /// name their bot by its id; everyone else needs its share code, which AI Maker
+    /// clients send as `chatConfigId`, so a value there that is not the caller's own
+    /// bot is taken for a share code.
     pub(super) async fn bot_for_new_conversation(
         &self,
         principal: &Principal,
         chat_config_id: Option<&str>,
         share_code: Option<&str>,
-    ) -> Result<BotConfig, CoreError> {
+    ) -> Result<(BotConfig, Option<ShareCode>), CoreError> {
         let bot = match (chat_config_id, share_code) {
-            (Some(id), None) => found(self.ports.bots.get(&BotId::parse(id)?).await)?,
+            (Some(reference), None) => {
+                if BotId::parse(reference).is_err() && ShareCode::parse(reference).is_err() {
+                    return Err(CoreError::validation(
+                        "chatConfigId",
+                        "is neither a bot id nor a share code",
+                    ));
+                }
+                match self.own_bot(principal, reference).await? {
+                    Some(bot) => return Ok((bot, None)),
+                    None => self.bot_by_share_code(reference).await?,
+                }
+            }
             (None, Some(code)) => self.bot_by_share_code(code).await?,
             _ => {
                 return Err(CoreError::validation(
@@ -62,8 +77,20 @@ impl Parley {
                 ));
             }
         };
-        policy::bot_serving(principal, &bot)?;
-        Ok(bot)
+        let opened_with = match policy::bot_chat(principal, &bot)? {
+            BotAccess::Owner => None,
+            BotAccess::Admin | BotAccess::Friend => Some(bot.share_code.clone()),
+        };
+        Ok((bot, opened_with))
+    }
+
+    /// The caller's own bot, if `reference` is the id of one.
+    async fn own_bot(&self, principal: &Principal, reference: &str) -> Result<Option<BotConfig>, CoreError> {
+        let (Some(user), Ok(id)) = (principal.user(), BotId::parse(reference)) else {
+            return Ok(None);
+        };
+        let bot = self.ports.bots.get(&id).await?;
+        Ok(bot.filter(|b| b.owner_id == user.id))
     }
 
     /// `POST /chat-session`.
@@ -77,7 +104,7 @@ impl Parley {
             Principal::Guest { .. } => return Err(CoreError::Unauthorized),
         };
         let title = input.title.as_deref().map(Title::parse).transpose()?;
-        let bot = self
+        let (bot, share_code) = self
             .bot_for_new_conversation(principal, input.chat_config_id.as_deref(), input.share_code.as_deref())
             .await?;
         let now = self.now();
@@ -87,6 +114,7 @@ impl Parley {
             participant,
             title: title.unwrap_or_else(|| bot.title.clone()),
             overrides: Overrides::default(),
+            share_code,
             created_at: now,
             updated_at: now,
         };
@@ -104,6 +132,18 @@ impl Parley {
         let session = found(self.ports.sessions.get(id).await)?;
         policy::session_access(principal, &session)?;
         Ok(session)
+    }
+
+    /// `GET /session/{id}`: the session and its bot (absent once deleted), whose public
+    /// view its participant may read even after the link was revoked.
+    pub async fn get_session_with_bot(
+        &self,
+        principal: &Principal,
+        id: &SessionId,
+    ) -> Result<(Session, Option<BotConfig>), CoreError> {
+        let session = self.get_session(principal, id).await?;
+        let bot = self.ports.bots.get(&session.chat_config_id).await?;
+        Ok((session, bot))
     }
 
     /// `GET /chat-sessions`: the caller's sessions, newest first.
@@ -127,16 +167,26 @@ impl Parley {
             changes.model.is_some() || changes.system_prompt.is_some() || changes.temperature.is_some();
         if wants_override {
             let bot = found(self.ports.bots.get(&session.chat_config_id).await)?;
-            if !bot.allow_session_overrides {
-                return Err(CoreError::Forbidden("this bot does not allow session overrides"));
-            }
+            let allowed = effective_overrides(&bot);
             if let Some(m) = changes.model.as_deref() {
-                session.overrides.model = Some(self.catalog.allowed(m)?);
+                let model = self.catalog.allowed(m)?;
+                if !allowed.models.contains(&model) {
+                    return Err(CoreError::Forbidden("this bot does not let sessions pick that model"));
+                }
+                session.overrides.model = Some(model);
             }
             if let Some(p) = changes.system_prompt.as_deref() {
+                if !allowed.system_prompt {
+                    return Err(CoreError::Forbidden("this bot does not let sessions change its prompt"));
+                }
                 session.overrides.system_prompt = Some(SystemPrompt::parse(p)?);
             }
             if let Some(t) = changes.temperature {
+                if !allowed.temperature {
+                    return Err(CoreError::Forbidden(
+                        "this bot does not let sessions change its temperature",
+                    ));
+                }
                 session.overrides.temperature = Some(Temperature::parse(t)?);
             }
         }
@@ -160,10 +210,14 @@ impl Parley {
         id: &SessionId,
         before: Option<u64>,
         limit: Option<i64>,
-    ) -> Result<(Vec<Message>, Option<u64>), CoreError> {
-        self.get_session(principal, id).await?;
-        self.history(&Conversation::Session(id.clone()), before, None, limit)
-            .await
+    ) -> Result<HistoryPage, CoreError> {
+        let session = self.get_session(principal, id).await?;
+        let mut page = self
+            .history(&Conversation::Session(id.clone()), before, None, limit)
+            .await?;
+        // Only the owner opens a session by the bot's id: theirs show input tokens.
+        page.owner_view = session.share_code.is_none() && principal.user().is_some();
+        Ok(page)
     }
 
     /// A page of a conversation: `after` reads forward (polling), otherwise backward.
@@ -173,9 +227,11 @@ impl Parley {
         before: Option<u64>,
         after: Option<u64>,
         limit: Option<i64>,
-    ) -> Result<(Vec<Message>, Option<u64>), CoreError> {
+    ) -> Result<HistoryPage, CoreError> {
         const HISTORY_DEFAULT: u32 = 50;
         let limit = PageLimit::parse(limit, HISTORY_DEFAULT)?.get();
+        let before = parse_seq("before", before)?;
+        let after = parse_seq("after", after)?;
         // One more than asked tells whether another page follows.
         let (range, forward) = match (after, before) {
             (Some(_), Some(_)) => return Err(CoreError::validation("after", "give after or before, not both")),
@@ -209,6 +265,29 @@ impl Parley {
             (true, true) => messages.last().map(|m| m.seq),
             (true, false) => messages.first().map(|m| m.seq),
         };
-        Ok((messages, next))
+        Ok(HistoryPage {
+            messages,
+            next,
+            owner_view: false,
+        })
     }
+}
+
+/// A page of a conversation, oldest first, and the cursor of the following page.
+#[derive(Clone, Debug)]
+pub struct HistoryPage {
+    pub messages: Vec<Message>,
+    pub next: Option<u64>,
+    /// Whether the caller sees what only the bot's owner may (input token counts): in
+    /// the owner's own sessions, never in rooms.
+    pub owner_view: bool,
+}
+
+/// What a session of this bot may override now. The owner's policy, except that a prompt
+/// override never goes beside a hidden prompt or persona, even if the policy was set
+/// while they were shown.
+pub(super) fn effective_overrides(bot: &BotConfig) -> OverridePolicy {
+    let mut policy = bot.session_overrides.clone();
+    policy.system_prompt &= bot.sharing.show_prompt;
+    policy
 }

@@ -162,9 +162,39 @@ impl TestApp {
         r.body
     }
 
-    /// Starts a session on a bot; returns `(sessionId, guestToken or the caller's token)`.
+    /// The bot's current share code, as its owner's page shows it (read here as an
+    /// admin, who may read any bot).
+    pub async fn share_code(&self, bot_id: &str) -> String {
+        let admin = self.token("share-code-reader@example.com", &["admin"]);
+        let r = self.get(&format!("/chat-config/{bot_id}"), Some(&admin)).await;
+        r.expect(200, None);
+        r.str("shareableUrl")
+            .rsplit('/')
+            .next()
+            .expect("a share url")
+            .to_owned()
+    }
+
+    /// How a caller names the bot to open a conversation on it: its owner by its id,
+    /// anyone else by its current share code (which they would have from the link).
+    async fn opening_body(&self, token: Option<&str>, bot_id: &str) -> Value {
+        let owner = match token {
+            Some(t) => self.get(&format!("/chat-config/{bot_id}"), Some(t)).await.body["ownerId"].clone(),
+            None => Value::Null,
+        };
+        let caller = token.map(subject_of);
+        if owner.is_string() && owner.as_str() == caller.as_deref() {
+            json!({"chatConfigId": bot_id})
+        } else {
+            json!({"shareCode": self.share_code(bot_id).await})
+        }
+    }
+
+    /// Starts a session on a bot, as its owner by id or as anyone else by its share
+    /// code; returns `(sessionId, guestToken or the caller's token)`.
     pub async fn start_session(&self, token: Option<&str>, bot_id: &str) -> (String, String) {
-        let r = self.post("/chat-session", token, json!({"chatConfigId": bot_id})).await;
+        let body = self.opening_body(token, bot_id).await;
+        let r = self.post("/chat-session", token, body).await;
         r.expect(201, None);
         let session = r.str("sessionId");
         let bearer = match token {
@@ -183,9 +213,10 @@ impl TestApp {
         .await
     }
 
-    /// Creates a room on a bot; returns `(roomId, inviteCode)`.
+    /// Creates a room on a bot (by id for its owner, by share code for anyone else);
+    /// returns `(roomId, inviteCode)`.
     pub async fn create_room(&self, token: &str, bot_id: &str, extra: Value) -> (String, String) {
-        let mut body = json!({"chatConfigId": bot_id});
+        let mut body = self.opening_body(Some(token), bot_id).await;
         if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
             b.extend(e.clone());
         }
@@ -193,6 +224,17 @@ impl TestApp {
         r.expect(201, None);
         (r.str("roomId"), r.str("inviteCode"))
     }
+}
+
+/// The `sub` claim of a token (read, not verified: the token is the test's own).
+pub fn subject_of(token: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("a base64url payload");
+    let claims: Value = serde_json::from_slice(&bytes).expect("JSON claims");
+    claims["sub"].as_str().expect("a sub claim").to_owned()
 }
 
 pub fn now() -> u64 {
