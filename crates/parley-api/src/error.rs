@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use parley_core::error::{CoreError, LlmError, StoreError};
+use parley_core::error::{CoreError, LlmError, PdfError, StoreError};
 use serde::Serialize;
 
 /// Every error a route can answer. 4xx carry a useful `detail`; 5xx a bare message,
@@ -27,6 +27,42 @@ pub enum ApiError {
     AuthUnavailable,
     #[error("this route does not take that method")]
     MethodNotAllowed,
+    /// A profile PDF the extractor refused (or could not read now).
+    #[error("profile: {0}")]
+    Pdf(#[from] PdfError),
+    /// `error`, with a detail that names the rule the request broke (the generic
+    /// details speak of JSON bodies): same status, code and headers.
+    #[error("{detail}")]
+    Detailed { error: Box<ApiError>, detail: String },
+}
+
+impl ApiError {
+    /// `self` answered with `detail` instead of its generic one.
+    pub fn with_detail(self, detail: impl Into<String>) -> Self {
+        Self::Detailed {
+            error: Box::new(self),
+            detail: detail.into(),
+        }
+    }
+
+    /// The error whose status and code this one answers with.
+    fn inner(&self) -> &ApiError {
+        match self {
+            ApiError::Detailed { error, .. } => error.inner(),
+            other => other,
+        }
+    }
+
+    /// How long a client should wait before trying again, for the errors that say.
+    fn retry_after(&self) -> Option<Duration> {
+        match self.inner() {
+            ApiError::Core(CoreError::Llm(LlmError::RateLimited { retry_after })) => {
+                Some(retry_after.unwrap_or(Duration::from_secs(1)))
+            }
+            ApiError::Pdf(PdfError::Busy { retry_after }) => Some(*retry_after),
+            _ => None,
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -63,6 +99,16 @@ impl ApiError {
             ApiError::InvalidToken => (S::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             ApiError::AuthUnavailable => (S::SERVICE_UNAVAILABLE, "service_unavailable", "Service unavailable"),
             ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed"),
+            ApiError::Detailed { error, .. } => error.classify(),
+            ApiError::Pdf(e) => match e {
+                PdfError::Unreadable(_) | PdfError::TimedOut => {
+                    (S::BAD_REQUEST, "validation_failed", "Invalid request")
+                }
+                PdfError::TooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large"),
+                PdfError::Busy { .. } | PdfError::Unavailable(_) => {
+                    (S::SERVICE_UNAVAILABLE, "service_unavailable", "Service unavailable")
+                }
+            },
             ApiError::Core(e) => match e {
                 CoreError::Unauthorized => (S::UNAUTHORIZED, "unauthorized", "Unauthorized"),
                 CoreError::Forbidden(_) => (S::FORBIDDEN, "forbidden", "Forbidden"),
@@ -92,15 +138,20 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, title) = self.classify();
-        let detail = if status.is_server_error() && !matches!(self, ApiError::Core(CoreError::Llm(_))) {
+        let shown = matches!(
+            self.inner(),
+            ApiError::Core(CoreError::Llm(_)) | ApiError::Pdf(PdfError::Busy { .. })
+        );
+        let detail = if status.is_server_error() && !shown {
             // The cause goes to the log, never to the client.
             tracing::error!(error = ?self, code, "request failed");
             title.to_owned()
         } else {
             self.to_string()
         };
-        let field = match &self {
+        let field = match self.inner() {
             ApiError::Core(CoreError::Validation { field, .. }) => Some(*field),
+            ApiError::Pdf(PdfError::Unreadable(_) | PdfError::TimedOut) => Some("profile"),
             _ => None,
         };
         let problem = Problem {
@@ -121,9 +172,8 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let ApiError::Core(CoreError::Llm(LlmError::RateLimited { retry_after })) = &self {
-            let secs = retry_after.unwrap_or(Duration::from_secs(1)).as_secs().max(1);
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        if let Some(retry_after) = self.retry_after() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
         }
         response
     }
