@@ -99,20 +99,25 @@ fn work(limits: WorkerLimits) -> i32 {
 
 /// The worker's own limits: data and address space (an allocation past them fails and
 /// the process aborts), CPU seconds (SIGXCPU, then SIGKILL one second later), no core
-/// file, no file written.
+/// file, no file written. The memory limits are counted from what the process already
+/// holds (the runtime's threads and stacks, which grow with the machine's cores), so a
+/// worker on a large machine gets the same room as on a small one.
 fn limit_self(limits: WorkerLimits) -> rustix::io::Result<()> {
     let both = |n: u64| Rlimit {
         current: Some(n),
         maximum: Some(n),
     };
+    let (data_now, size_now) = memory_now();
     setrlimit(Resource::Core, both(0))?;
     setrlimit(Resource::Fsize, both(0))?;
-    setrlimit(Resource::Data, both(limits.memory_bytes))?;
-    // Thread stacks and the allocator's reserved arenas count here but are not data:
-    // headroom keeps a legitimate run from failing on reservations.
+    setrlimit(Resource::Data, both(data_now.saturating_add(limits.memory_bytes)))?;
     setrlimit(
         Resource::As,
-        both(limits.memory_bytes.saturating_add(ADDRESS_SPACE_HEADROOM)),
+        both(
+            size_now
+                .saturating_add(limits.memory_bytes)
+                .saturating_add(ADDRESS_SPACE_HEADROOM),
+        ),
     )?;
     setrlimit(
         Resource::Cpu,
@@ -124,5 +129,20 @@ fn limit_self(limits: WorkerLimits) -> rustix::io::Result<()> {
     Ok(())
 }
 
-/// Address space beyond the data limit (the binary's mappings, stacks, reservations).
-const ADDRESS_SPACE_HEADROOM: u64 = 1 << 30;
+/// Address space beyond the data limit (mappings that are not data: the allocator's
+/// reservations, read-only maps).
+const ADDRESS_SPACE_HEADROOM: u64 = 256 << 20;
+
+/// The bytes of data (what `RLIMIT_DATA` counts) and of address space this process
+/// holds now, from `/proc/self/status` (zero where it cannot be read).
+fn memory_now() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |k| k.saturating_mul(1024))
+    };
+    (kib("VmData:"), kib("VmSize:"))
+}
