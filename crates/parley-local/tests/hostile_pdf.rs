@@ -69,25 +69,6 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .expect("VmHWM")
 }
 
-/// The live child processes of `pid` (its PDF workers).
-fn children_of(pid: u32) -> Vec<String> {
-    let parent = pid.to_string();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some((head, rest)) = stat.rsplit_once(") ") else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.get(1) == Some(&parent.as_str()) && fields.first() != Some(&"Z") {
-            found.push(head.to_owned());
-        }
-    }
-    found
-}
-
 struct Upload {
     status: u16,
     content_type: String,
@@ -197,7 +178,10 @@ async fn hostile_pdfs_are_refused_and_the_server_stays_up() {
     assert!(bomb.len() < 1_200_000, "{} bytes", bomb.len());
     let u = upload(&http, &profile, &token, bomb).await;
     assert_refused(&u, 413, "payload_too_large", "the flate bomb", DEADLINE);
-    assert!(children_of(server.pid).is_empty(), "a worker outlived the bomb");
+    assert!(
+        testing::live_children(server.pid).is_empty(),
+        "a worker outlived the bomb"
+    );
     let bomb_took = u.took;
 
     // 2. 150 pages sharing one content stream of 100 MiB, in about 120 KB.
@@ -206,7 +190,7 @@ async fn hostile_pdfs_are_refused_and_the_server_stays_up() {
     let u = upload(&http, &profile, &token, shared).await;
     assert_refused(&u, 413, "payload_too_large", "the shared stream", DEADLINE);
     assert!(
-        children_of(server.pid).is_empty(),
+        testing::live_children(server.pid).is_empty(),
         "a worker outlived the shared stream"
     );
     let shared_took = u.took;
@@ -217,7 +201,7 @@ async fn hostile_pdfs_are_refused_and_the_server_stays_up() {
         let (http, profile, token) = (http.clone(), profile.clone(), token.clone());
         async move { upload(&http, &profile, &token, testing::slow_forms(200_000, 256)).await }
     });
-    while children_of(server.pid).is_empty() && !slow.is_finished() {
+    while testing::live_children(server.pid).is_empty() && !slow.is_finished() {
         tokio::task::yield_now().await;
     }
     let busy = upload(&http, &profile, &token, sample.clone()).await;
@@ -237,7 +221,10 @@ async fn hostile_pdfs_are_refused_and_the_server_stays_up() {
         "{}",
         u.body
     );
-    assert!(children_of(server.pid).is_empty(), "a worker outlived its deadline");
+    assert!(
+        testing::live_children(server.pid).is_empty(),
+        "a worker outlived its deadline"
+    );
     let slow_took = u.took;
 
     stop.store(true, Ordering::SeqCst);

@@ -134,8 +134,11 @@ pub fn decoded_len(stream: &Stream, limit: u64) -> Option<u64> {
     };
     let params = stream.dict.get(b"DecodeParms").and_then(Object::as_dict).ok();
     let mut data = std::borrow::Cow::Borrowed(stream.content.as_slice());
-    for filter in filters {
+    let last = filters.len().saturating_sub(1);
+    for (i, filter) in filters.into_iter().enumerate() {
         let next = match filter {
+            // The last step only needs counting: no buffer of the budget's size.
+            b"FlateDecode" if i == last => return inflated_len(&data, limit),
             b"FlateDecode" => inflate(&data, limit)?,
             b"LZWDecode" => unlzw(&data, params, limit)?,
             // Four bytes out for five in (or for one `z`): no expansion worth a bound
@@ -166,6 +169,18 @@ fn inflate(input: &[u8], limit: u64) -> Option<Vec<u8>> {
         .take(limit.saturating_add(1))
         .read_to_end(&mut out);
     within(out.len() as u64, limit).map(|_| out)
+}
+
+/// How many bytes `input` inflates to, counting at most `limit + 1`.
+fn inflated_len(input: &[u8], limit: u64) -> Option<u64> {
+    let mut decoder = flate2::read::ZlibDecoder::new(input).take(limit.saturating_add(1));
+    let mut buf = vec![0u8; 64 << 10];
+    let mut n: u64 = 0;
+    // A broken stream counts what it yields before its error, as the parser keeps it.
+    while let Ok(read @ 1..) = decoder.read(&mut buf) {
+        n += read as u64;
+    }
+    within(n, limit)
 }
 
 fn unlzw(input: &[u8], params: Option<&Dictionary>, limit: u64) -> Option<Vec<u8>> {

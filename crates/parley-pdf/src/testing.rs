@@ -146,3 +146,24 @@ pub fn zlib_spaces(mib: u64) -> Vec<u8> {
     out.extend_from_slice(&((b << 16 | a) as u32).to_be_bytes());
     out
 }
+
+/// The live (not zombie) child processes of process `pid`, as `pid (name)`: a test
+/// checks with it that no PDF worker outlived its upload.
+pub fn live_children(pid: u32) -> Vec<String> {
+    let parent = pid.to_string();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`: comm may hold spaces, so split after its `)`.
+        let Some((head, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.get(1) == Some(&parent.as_str()) && fields.first() != Some(&"Z") {
+            found.push(format!("{head})"));
+        }
+    }
+    found
+}

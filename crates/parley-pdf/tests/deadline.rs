@@ -7,26 +7,6 @@ use parley_core::PdfError;
 use parley_core::ports::PdfTextExtractor;
 use parley_pdf::{ChildProcessExtractor, PdfLimits, testing};
 
-/// The live child processes of this test process.
-fn children() -> Vec<String> {
-    let me = std::process::id().to_string();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...: comm may hold spaces, so split after its ')'.
-        let Some((head, rest)) = stat.rsplit_once(") ") else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.get(1) == Some(&me.as_str()) && fields.first() != Some(&"Z") {
-            found.push(head.to_owned());
-        }
-    }
-    found
-}
-
 // Protects the deadline: a PDF that keeps the reader busy (a form drawn 200,000 times)
 // is refused as timed out at the deadline, and its worker is dead and reaped by then.
 #[tokio::test]
@@ -49,6 +29,6 @@ async fn the_deadline_kills_a_slow_worker() {
         elapsed >= deadline && elapsed < deadline + Duration::from_secs(2),
         "took {elapsed:?}"
     );
-    let left = children();
+    let left = testing::live_children(std::process::id());
     assert!(left.is_empty(), "workers outlived their deadline: {left:?}");
 }
