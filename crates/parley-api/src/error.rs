@@ -180,3 +180,54 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Status, headers and the problem body of `e` as a client gets them.
+    async fn render(e: ApiError) -> (StatusCode, Option<String>, serde_json::Value) {
+        let response = e.into_response();
+        let status = response.status();
+        let retry = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.expect("body");
+        (status, retry, serde_json::from_slice(&body).expect("problem json"))
+    }
+
+    // One renderer: an error with a custom detail keeps its status and code; the PDF
+    // refusals map to 413 / 400 (naming the field) / 503 with Retry-After, and the
+    // extractor's own failure shows no cause.
+    #[tokio::test]
+    async fn custom_details_and_pdf_refusals_render_as_problems() {
+        let (status, _, body) =
+            render(ApiError::PayloadTooLarge(10).with_detail("profile may have at most 10 bytes")).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body["code"], "payload_too_large");
+        assert_eq!(body["detail"], "profile may have at most 10 bytes");
+
+        let (status, _, body) = render(PdfError::TooLarge("its streams expand too far".into()).into()).await;
+        assert_eq!(
+            (status, &body["code"]),
+            (StatusCode::PAYLOAD_TOO_LARGE, &"payload_too_large".into())
+        );
+        assert_eq!(body["detail"], "profile: its streams expand too far");
+
+        let (status, _, body) = render(PdfError::TimedOut.into()).await;
+        assert_eq!((status, &body["field"]), (StatusCode::BAD_REQUEST, &"profile".into()));
+
+        let busy = PdfError::Busy {
+            retry_after: Duration::from_secs(7),
+        };
+        let (status, retry, body) = render(busy.into()).await;
+        assert_eq!((status, retry.as_deref()), (StatusCode::SERVICE_UNAVAILABLE, Some("7")));
+        assert_eq!(body["code"], "service_unavailable");
+
+        let (status, _, body) = render(PdfError::Unavailable("cannot start /secret/path".into()).into()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["detail"], "Service unavailable");
+    }
+}
