@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use parley_core::error::{CoreError, LlmError, StoreError};
+use parley_core::error::{CoreError, LlmError, PdfError, StoreError};
 use serde::Serialize;
 
 /// Every error a route can answer. 4xx carry a useful `detail`; 5xx a bare message,
@@ -27,6 +27,42 @@ pub enum ApiError {
     AuthUnavailable,
     #[error("this route does not take that method")]
     MethodNotAllowed,
+    /// A profile PDF the extractor refused (or could not read now).
+    #[error("profile: {0}")]
+    Pdf(#[from] PdfError),
+    /// `error`, with a detail that names the rule the request broke (the generic
+    /// details speak of JSON bodies): same status, code and headers.
+    #[error("{detail}")]
+    Detailed { error: Box<ApiError>, detail: String },
+}
+
+impl ApiError {
+    /// `self` answered with `detail` instead of its generic one.
+    pub fn with_detail(self, detail: impl Into<String>) -> Self {
+        Self::Detailed {
+            error: Box::new(self),
+            detail: detail.into(),
+        }
+    }
+
+    /// The error whose status and code this one answers with.
+    fn inner(&self) -> &ApiError {
+        match self {
+            ApiError::Detailed { error, .. } => error.inner(),
+            other => other,
+        }
+    }
+
+    /// How long a client should wait before trying again, for the errors that say.
+    fn retry_after(&self) -> Option<Duration> {
+        match self.inner() {
+            ApiError::Core(CoreError::Llm(LlmError::RateLimited { retry_after })) => {
+                Some(retry_after.unwrap_or(Duration::from_secs(1)))
+            }
+            ApiError::Pdf(PdfError::Busy { retry_after }) => Some(*retry_after),
+            _ => None,
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -63,6 +99,16 @@ impl ApiError {
             ApiError::InvalidToken => (S::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             ApiError::AuthUnavailable => (S::SERVICE_UNAVAILABLE, "service_unavailable", "Service unavailable"),
             ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed"),
+            ApiError::Detailed { error, .. } => error.classify(),
+            ApiError::Pdf(e) => match e {
+                PdfError::Unreadable(_) | PdfError::TimedOut => {
+                    (S::BAD_REQUEST, "validation_failed", "Invalid request")
+                }
+                PdfError::TooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large"),
+                PdfError::Busy { .. } | PdfError::Unavailable(_) => {
+                    (S::SERVICE_UNAVAILABLE, "service_unavailable", "Service unavailable")
+                }
+            },
             ApiError::Core(e) => match e {
                 CoreError::Unauthorized => (S::UNAUTHORIZED, "unauthorized", "Unauthorized"),
                 CoreError::Forbidden(_) => (S::FORBIDDEN, "forbidden", "Forbidden"),
@@ -94,15 +140,20 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, title) = self.classify();
-        let detail = if status.is_server_error() && !matches!(self, ApiError::Core(CoreError::Llm(_))) {
+        let shown = matches!(
+            self.inner(),
+            ApiError::Core(CoreError::Llm(_)) | ApiError::Pdf(PdfError::Busy { .. })
+        );
+        let detail = if status.is_server_error() && !shown {
             // The cause goes to the log, never to the client.
             tracing::error!(error = ?self, code, "request failed");
             title.to_owned()
         } else {
             self.to_string()
         };
-        let field = match &self {
+        let field = match self.inner() {
             ApiError::Core(CoreError::Validation { field, .. }) => Some(*field),
+            ApiError::Pdf(PdfError::Unreadable(_) | PdfError::TimedOut) => Some("profile"),
             _ => None,
         };
         let problem = Problem {
@@ -123,12 +174,62 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let ApiError::Core(CoreError::Llm(LlmError::RateLimited { retry_after })) = &self {
-            let secs = retry_after.unwrap_or(Duration::from_secs(1)).as_secs().max(1);
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        if let Some(retry_after) = self.retry_after() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
         }
         response
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Status, headers and the problem body of `e` as a client gets them.
+    async fn render(e: ApiError) -> (StatusCode, Option<String>, serde_json::Value) {
+        let response = e.into_response();
+        let status = response.status();
+        let retry = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.expect("body");
+        (status, retry, serde_json::from_slice(&body).expect("problem json"))
+    }
+
+    // One renderer: an error with a custom detail keeps its status and code; the PDF
+    // refusals map to 413 / 400 (naming the field) / 503 with Retry-After, and the
+    // extractor's own failure shows no cause.
+    #[tokio::test]
+    async fn custom_details_and_pdf_refusals_render_as_problems() {
+        let (status, _, body) =
+            render(ApiError::PayloadTooLarge(10).with_detail("profile may have at most 10 bytes")).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body["code"], "payload_too_large");
+        assert_eq!(body["detail"], "profile may have at most 10 bytes");
+
+        let (status, _, body) = render(PdfError::TooLarge("its streams expand too far".into()).into()).await;
+        assert_eq!(
+            (status, &body["code"]),
+            (StatusCode::PAYLOAD_TOO_LARGE, &"payload_too_large".into())
+        );
+        assert_eq!(body["detail"], "profile: its streams expand too far");
+
+        let (status, _, body) = render(PdfError::TimedOut.into()).await;
+        assert_eq!((status, &body["field"]), (StatusCode::BAD_REQUEST, &"profile".into()));
+
+        let busy = PdfError::Busy {
+            retry_after: Duration::from_secs(7),
+        };
+        let (status, retry, body) = render(busy.into()).await;
+        assert_eq!((status, retry.as_deref()), (StatusCode::SERVICE_UNAVAILABLE, Some("7")));
+        assert_eq!(body["code"], "service_unavailable");
+
+        let (status, _, body) = render(PdfError::Unavailable("cannot start /secret/path".into()).into()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["detail"], "Service unavailable");
+    }
+}

@@ -20,6 +20,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use parley_auth::GuestTokens;
 use parley_core::Parley;
+use parley_core::ports::PdfTextExtractor;
 use parley_core::values::limits::BODY_MAX_BYTES;
 
 pub use auth::{AuthorizerContext, PrincipalSource, TokenAuthenticator};
@@ -33,6 +34,9 @@ pub struct ApiState {
     pub guests: Arc<GuestTokens>,
     /// How long a guest token lives.
     pub guest_token_ttl_seconds: u64,
+    /// Reads profile PDFs; only the binaries that serve persona uploads set one (without
+    /// it a profile upload answers `503 service_unavailable`).
+    pub pdf: Option<Arc<dyn PdfTextExtractor>>,
 }
 
 impl ApiState {
@@ -41,7 +45,13 @@ impl ApiState {
             app,
             guests,
             guest_token_ttl_seconds: 30 * 24 * 3600,
+            pdf: None,
         }
+    }
+
+    /// This state, reading profile PDFs with `pdf`.
+    pub fn with_pdf_extractor(self, pdf: Arc<dyn PdfTextExtractor>) -> Self {
+        Self { pdf: Some(pdf), ..self }
     }
 }
 

@@ -57,6 +57,27 @@ pub enum StoreError {
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// Why a PDF's text could not be extracted. Every message is safe to show the uploader.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PdfError {
+    /// Not a PDF the extractor can read (broken, encrypted, or it crashed on it).
+    #[error("could not be read as a PDF: {0}")]
+    Unreadable(String),
+    /// Decompressed streams or extracted text past a limit (a decompression bomb, or a
+    /// document far larger than a profile).
+    #[error("{0}")]
+    TooLarge(String),
+    /// Extraction took longer than its deadline (or its CPU time limit).
+    #[error("took too long to read; try a simpler PDF")]
+    TimedOut,
+    /// As many extractions as allowed are running; worth a retry after `retry_after`.
+    #[error("too many PDFs are being read right now; try again shortly")]
+    Busy { retry_after: Duration },
+    /// The extractor could not be started. Never shown to a client.
+    #[error("the PDF extractor is unavailable: {0}")]
+    Unavailable(String),
+}
+
 /// What a model provider can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum LlmError {

@@ -26,6 +26,6 @@ pub mod session;
 pub mod usecases;
 pub mod values;
 
-pub use error::{CoreError, StoreError};
+pub use error::{CoreError, PdfError, StoreError};
 pub use principal::Principal;
 pub use usecases::{Parley, Settings};

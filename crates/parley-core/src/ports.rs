@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::bot::BotConfig;
-use crate::error::{LlmError, StoreError};
+use crate::error::{LlmError, PdfError, StoreError};
 use crate::ids::{BotId, RoomId, SessionId, ShareCode, UserId};
 use crate::message::{Conversation, Message, MessageStatus, NewMessage, Role, Usage};
 use crate::persona::{PersonaDoc, PersonaInfo, PersonaKind};
@@ -196,6 +196,15 @@ pub trait LlmProvider: Send + Sync {
         let events = [Ok(StreamEvent::Delta(reply.text)), Ok(StreamEvent::Done(reply.usage))];
         Ok(Box::pin(futures::stream::iter(events)))
     }
+}
+
+/// Reads the text of a PDF (a persona's profile). Only the binaries that serve persona
+/// uploads wire one in, so the others do not link a PDF parser.
+#[async_trait]
+pub trait PdfTextExtractor: Send + Sync {
+    /// The raw text of `pdf`, in reading order as the extractor sees it (untidied), or
+    /// why it was refused. An adapter bounds the memory, time and output it spends.
+    async fn extract_text(&self, pdf: Vec<u8>) -> Result<String, PdfError>;
 }
 
 /// The time, injectable for tests.

@@ -23,7 +23,10 @@ pub async fn build_aws() -> anyhow::Result<Router> {
         );
     }
     let sdk = parley_runtime::parley_aws::sdk_config().await;
-    let state = parley_runtime::api_state(&functions, &sdk).context("cannot assemble the app on AWS")?;
+    let pdf = crate::pdf_extractor(crate::pdf_limits_from_env()?, None)?;
+    let state = parley_runtime::api_state(&functions, &sdk)
+        .context("cannot assemble the app on AWS")?
+        .with_pdf_extractor(pdf);
     let verifier = parley_runtime::cognito_verifier(&auth).context("cannot build the HTTP client")?;
     let source = PrincipalSource::Verifier(Arc::new(TokenAuthenticator::new(verifier, state.guests.clone())));
     tracing::info!(

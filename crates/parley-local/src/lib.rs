@@ -17,6 +17,7 @@ use parley_core::models::{DEFAULT_MODELS, ModelCatalog, ProviderKind};
 use parley_core::ports::LlmProvider;
 use parley_core::usecases::{Ports, Settings};
 use parley_llm::ProvidersConfig;
+use parley_pdf::{ChildProcessExtractor, PdfLimits};
 use parley_sqlite::SqliteStore;
 
 mod aws_mode;
@@ -36,6 +37,11 @@ pub struct LocalConfig {
     pub creators_group: Option<String>,
     /// Keys, base URLs and timeouts of the model providers.
     pub providers: ProvidersConfig,
+    /// Limits of profile PDF extraction (`PARLEY_PDF_*`).
+    pub pdf: PdfLimits,
+    /// The executable run as the PDF worker: this one unless set (tests point it at
+    /// the `parley` binary, since a test binary cannot serve as the worker).
+    pub pdf_worker: Option<PathBuf>,
 }
 
 impl LocalConfig {
@@ -59,6 +65,8 @@ impl LocalConfig {
             guest_key: var("PARLEY_GUEST_KEY"),
             creators_group: var("PARLEY_CREATORS_GROUP"),
             providers: ProvidersConfig::from_env()?,
+            pdf: pdf_limits_from_env()?,
+            pdf_worker: None,
         })
     }
 
@@ -72,8 +80,29 @@ impl LocalConfig {
             guest_key: None,
             creators_group: None,
             providers: ProvidersConfig::default(),
+            pdf: PdfLimits::default(),
+            pdf_worker: None,
         }
     }
+}
+
+/// `PARLEY_PDF_*` from the environment.
+pub fn pdf_limits_from_env() -> anyhow::Result<PdfLimits> {
+    Ok(PdfLimits::from_lookup(|k| std::env::var(k).ok())?)
+}
+
+/// The PDF extractor: `worker` (or this executable) re-executed as the worker process.
+pub fn pdf_extractor(
+    limits: PdfLimits,
+    worker: Option<&std::path::Path>,
+) -> anyhow::Result<Arc<ChildProcessExtractor>> {
+    let extractor = match worker {
+        Some(worker) => ChildProcessExtractor::new(worker, limits),
+        None => {
+            ChildProcessExtractor::for_current_exe(limits).context("cannot find this executable for the PDF worker")?
+        }
+    };
+    Ok(Arc::new(extractor))
 }
 
 /// The pieces [`build`] makes; tests reach into them.
@@ -128,7 +157,8 @@ pub fn build(config: &LocalConfig, llm: Option<Arc<dyn LlmProvider>>) -> anyhow:
         Arc::new(StaticJwks::new(idp.jwks())),
     );
     let source = PrincipalSource::Verifier(Arc::new(TokenAuthenticator::new(verifier, guests.clone())));
-    let api = parley_api::all_functions(ApiState::new(parley.clone(), guests));
+    let pdf = pdf_extractor(config.pdf, config.pdf_worker.as_deref())?;
+    let api = parley_api::all_functions(ApiState::new(parley.clone(), guests).with_pdf_extractor(pdf));
     let router = parley_api::finish(api.merge(parley_api::routes::dev::router(idp.clone())), source);
     Ok(LocalApp { router, parley, idp })
 }

@@ -8,6 +8,7 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    parley_pdf::serve_worker_if_asked(); // `parley --parley-pdf-worker`: see parley-pdf
     // Before logging starts: its stdout is for `eval`.
     if std::env::args().nth(1).as_deref() == Some("bootstrap") {
         return bootstrap::run().await;

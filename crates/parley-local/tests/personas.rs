@@ -9,6 +9,7 @@ use axum::http::{Request, header};
 use common::{Reply, TestApp};
 use parley_core::ids::BotId;
 use parley_core::ports::PersonaStore;
+use parley_pdf::testing;
 use serde_json::{Value, json};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples/digital-twin");
@@ -30,48 +31,21 @@ async fn put(t: &TestApp, path: &str, token: Option<&str>, content_type: &str, b
 }
 
 /// A valid one-page PDF with `lines` of Helvetica text and an unused stream of
-/// `padding` bytes; offsets and the cross-reference table are computed.
+/// `padding` bytes.
 fn make_pdf(lines: &[String], padding: usize) -> Vec<u8> {
     let mut content = String::from("BT /F1 10 Tf\n");
     for (i, line) in lines.iter().enumerate() {
         content.push_str(&format!("1 0 0 1 40 {} Tm ({line}) Tj\n", 780 - 12 * i as i64));
     }
     content.push_str("ET");
-    let stream = |data: &[u8]| {
-        [
-            format!("<< /Length {} >>\nstream\n", data.len()).as_bytes(),
-            data,
-            b"\nendstream",
-        ]
-        .concat()
-    };
-    let objects = [
+    testing::pdf(&[
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>".to_vec(),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec(),
-        stream(content.as_bytes()),
-        stream(&vec![b' '; padding]),
-    ];
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
-    for offset in offsets {
-        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    let trailer = format!(
-        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-        objects.len() + 1
-    );
-    out.extend_from_slice(trailer.as_bytes());
-    out
+        testing::stream("", content.as_bytes()),
+        testing::stream("", &vec![b' '; padding]),
+    ])
 }
 
 /// Alice (owner), bob (signed in), carol (admin), a guest, and alice's bot with `extra` settings.

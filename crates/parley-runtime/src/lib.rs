@@ -53,6 +53,18 @@ pub async fn http_function(name: &str, config: &FunctionConfig) -> Result<axum::
     Ok(function_app(name, state)?)
 }
 
+/// The router of HTTP function `name`, reading profile PDFs with `pdf`: only
+/// `chat-config` serves persona uploads, so only it links (and passes) an extractor.
+pub async fn http_function_with_pdf(
+    name: &str,
+    config: &FunctionConfig,
+    pdf: Arc<dyn parley_core::ports::PdfTextExtractor>,
+) -> Result<axum::Router, lambda_http::Error> {
+    let sdk = parley_aws::sdk_config().await;
+    let state = api_state(config, &sdk)?.with_pdf_extractor(pdf);
+    Ok(function_app(name, state)?)
+}
+
 /// The verifier of the pool's ID and access tokens; the JWKS is fetched on first use.
 pub fn cognito_verifier(config: &AuthCheckConfig) -> Result<CognitoVerifier, reqwest::Error> {
     let http = reqwest::Client::builder()

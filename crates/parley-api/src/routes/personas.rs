@@ -6,15 +6,14 @@
 //! HTTP decides (media type, size) and extracts a PDF's text; the core checks the
 //! content and who may do what.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::get;
 use axum::{Json, Router};
-use parley_core::CoreError;
+use parley_core::PdfError;
 use parley_core::ids::BotId;
 use parley_core::persona::{self, PersonaDoc, PersonaKind, limits};
 use serde_json::{Value, json};
@@ -22,9 +21,6 @@ use serde_json::{Value, json};
 use crate::ApiState;
 use crate::error::ApiError;
 use crate::extract::NotGuest;
-
-/// How long a PDF's text extraction may take before the upload is refused.
-const EXTRACTION_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub fn router(state: ApiState) -> Router {
     Router::new()
@@ -47,24 +43,16 @@ async fn upload(
     NotGuest(caller): NotGuest,
     Path((id, kind)): Path<(String, String)>,
     req: Request,
-) -> Result<Json<Value>, PersonaError> {
+) -> Result<Json<Value>, ApiError> {
     let id = BotId::parse(&id)?;
     let kind = PersonaKind::parse(&kind)?;
     // Who may write comes first, so nobody else gets a PDF parsed on their behalf.
     state.app.check_persona_writer(&caller, &id).await?;
     if !has_media_type(req.headers(), kind.media_type()) {
-        return Err(PersonaError::Refused(
-            ApiError::UnsupportedMediaType,
-            format!("send {kind} as {}", kind.media_type()),
-        ));
+        return Err(ApiError::UnsupportedMediaType.with_detail(format!("send {kind} as {}", kind.media_type())));
     }
     let max = kind.max_upload_bytes();
-    let too_large = || {
-        PersonaError::Refused(
-            ApiError::PayloadTooLarge(max),
-            format!("{kind} may have at most {max} bytes"),
-        )
-    };
+    let too_large = || ApiError::PayloadTooLarge(max).with_detail(format!("{kind} may have at most {max} bytes"));
     if content_length(req.headers()).is_some_and(|n| n > max) {
         return Err(too_large());
     }
@@ -72,7 +60,7 @@ async fn upload(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large()
         } else {
-            ApiError::BadRequest(e.body_text()).into()
+            ApiError::BadRequest(e.body_text())
         }
     })?;
     if body.len() > max {
@@ -80,7 +68,7 @@ async fn upload(
     }
     let extracted = if kind == PersonaKind::Profile {
         persona::check_pdf(&body)?;
-        Some(extract_pdf_text(body.clone()).await?)
+        Some(extract_pdf_text(&state, body.clone()).await?)
     } else {
         None
     };
@@ -96,7 +84,7 @@ async fn read(
     State(state): State<ApiState>,
     NotGuest(caller): NotGuest,
     Path((id, kind)): Path<(String, String)>,
-) -> Result<Json<Value>, PersonaError> {
+) -> Result<Json<Value>, ApiError> {
     let id = BotId::parse(&id)?;
     let kind = PersonaKind::parse(&kind)?;
     let doc = state.app.get_persona(&caller, &id, kind).await?;
@@ -108,7 +96,7 @@ async fn list(
     State(state): State<ApiState>,
     NotGuest(caller): NotGuest,
     Path(id): Path<String>,
-) -> Result<Json<Value>, PersonaError> {
+) -> Result<Json<Value>, ApiError> {
     let items = state.app.list_persona(&caller, &BotId::parse(&id)?).await?;
     Ok(Json(json!({"items": items, "next": null})))
 }
@@ -118,7 +106,7 @@ async fn remove(
     State(state): State<ApiState>,
     NotGuest(caller): NotGuest,
     Path((id, kind)): Path<(String, String)>,
-) -> Result<StatusCode, PersonaError> {
+) -> Result<StatusCode, ApiError> {
     let id = BotId::parse(&id)?;
     let kind = PersonaKind::parse(&kind)?;
     state.app.delete_persona(&caller, &id, kind).await?;
@@ -139,34 +127,21 @@ fn view(doc: &PersonaDoc) -> Value {
     view
 }
 
-/// The text of a PDF, tidied, or a refusal a client can act on. Extraction runs on the
-/// blocking pool, under a deadline, and a panic of the extractor on a malformed file is
-/// caught and becomes a refusal. (That needs unwinding: a build with `panic = "abort"`
-/// would lose the process instead.)
-async fn extract_pdf_text(pdf: Bytes) -> Result<String, PersonaError> {
+/// The text of a PDF, tidied, or a refusal a client can act on. The extractor (a port:
+/// its adapter bounds memory, time, output and how many run at once) does the reading.
+async fn extract_pdf_text(state: &ApiState, pdf: Bytes) -> Result<String, ApiError> {
+    let Some(extractor) = &state.pdf else {
+        return Err(PdfError::Unavailable("no PDF extractor is configured".into()).into());
+    };
     let started = Instant::now();
     let pdf_bytes = pdf.len();
-    let task = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            pdf_extract::extract_text_from_mem(&pdf)
-        }))
-    });
-    let unreadable = |why: String| PersonaError::from(CoreError::validation("profile", why));
-    let outcome = tokio::time::timeout(EXTRACTION_TIMEOUT, task).await;
+    let outcome = extractor.extract_text(pdf.to_vec()).await;
     let elapsed_ms = started.elapsed().as_millis();
     let raw = match outcome {
-        Ok(Ok(Ok(Ok(text)))) => text,
-        Ok(Ok(Ok(Err(e)))) => {
+        Ok(raw) => raw,
+        Err(e) => {
             tracing::info!(pdf_bytes, elapsed_ms, error = %e, "profile PDF refused");
-            return Err(unreadable(format!("could not be read as a PDF: {e}")));
-        }
-        Ok(Ok(Err(_))) | Ok(Err(_)) => {
-            tracing::warn!(pdf_bytes, elapsed_ms, "the PDF extractor panicked on an upload");
-            return Err(unreadable("could not be read as a PDF".into()));
-        }
-        Err(_) => {
-            tracing::warn!(pdf_bytes, elapsed_ms, "PDF extraction timed out");
-            return Err(unreadable("took too long to read; try a simpler PDF".into()));
+            return Err(e.into());
         }
     };
     let text = persona::tidy_extracted_text(&raw);
@@ -177,14 +152,13 @@ async fn extract_pdf_text(pdf: Bytes) -> Result<String, PersonaError> {
         "profile PDF text extracted"
     );
     if text.len() > limits::EXTRACTED_TEXT_MAX_BYTES {
-        return Err(PersonaError::Refused(
-            ApiError::PayloadTooLarge(limits::EXTRACTED_TEXT_MAX_BYTES),
-            format!(
+        return Err(
+            ApiError::PayloadTooLarge(limits::EXTRACTED_TEXT_MAX_BYTES).with_detail(format!(
                 "the text of this PDF has {} bytes, more than the {} a profile may have",
                 text.len(),
                 limits::EXTRACTED_TEXT_MAX_BYTES
-            ),
-        ));
+            )),
+        );
     }
     Ok(text)
 }
@@ -200,47 +174,4 @@ fn has_media_type(headers: &HeaderMap, expected: &str) -> bool {
 
 fn content_length(headers: &HeaderMap) -> Option<usize> {
     headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
-}
-
-/// An error of these routes: any [`ApiError`], or one whose detail names the persona
-/// rule that was broken (the generic details speak of JSON bodies).
-enum PersonaError {
-    Api(ApiError),
-    Refused(ApiError, String),
-}
-
-impl From<ApiError> for PersonaError {
-    fn from(e: ApiError) -> Self {
-        Self::Api(e)
-    }
-}
-
-impl From<CoreError> for PersonaError {
-    fn from(e: CoreError) -> Self {
-        Self::Api(ApiError::Core(e))
-    }
-}
-
-impl IntoResponse for PersonaError {
-    fn into_response(self) -> Response {
-        match self {
-            Self::Api(e) => e.into_response(),
-            Self::Refused(e, detail) => {
-                let (status, code, title) = e.classify();
-                let problem = json!({
-                    "type": format!("https://parley.dev/problems/{code}"),
-                    "title": title,
-                    "status": status.as_u16(),
-                    "detail": detail,
-                    "code": code,
-                });
-                let mut response = (status, problem.to_string()).into_response();
-                response.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/problem+json"),
-                );
-                response
-            }
-        }
-    }
 }

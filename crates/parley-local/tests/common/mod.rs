@@ -90,6 +90,8 @@ impl TestApp {
     pub fn with_config(change: impl FnOnce(&mut LocalConfig)) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = LocalConfig::for_data_dir(dir.path());
+        // A test binary cannot serve as the PDF worker: the server binary does.
+        config.pdf_worker = Some(env!("CARGO_BIN_EXE_parley").into());
         change(&mut config);
         let model = Arc::new(CountingModel::default());
         let app = build(&config, Some(model.clone())).expect("the local app builds");
