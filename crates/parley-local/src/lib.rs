@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use axum::Router;
-use parley_api::{ApiState, PrincipalSource, TokenAuthenticator};
+use parley_api::{ApiState, CorsOrigins, PrincipalSource, TokenAuthenticator};
 use parley_auth::{
     CognitoVerifier, DevIdentityProvider, GuestTokens, StaticJwks, VerifierConfig, generate_guest_secret,
 };
@@ -20,6 +20,8 @@ use parley_llm::ProvidersConfig;
 use parley_sqlite::SqliteStore;
 
 mod aws_mode;
+pub mod host;
+pub mod serve;
 pub use aws_mode::build_aws;
 
 /// The app client id the development identity provider puts in its tokens.
@@ -36,6 +38,10 @@ pub struct LocalConfig {
     pub creators_group: Option<String>,
     /// Keys, base URLs and timeouts of the model providers.
     pub providers: ProvidersConfig,
+    /// `PARLEY_DEV_SIGN_IN` (`on` or `off`): whether `POST /dev/sign-in` exists.
+    pub dev_sign_in: bool,
+    /// `CORS_ORIGINS`: the browser origins allowed to call the API.
+    pub cors_origins: CorsOrigins,
 }
 
 impl LocalConfig {
@@ -59,6 +65,13 @@ impl LocalConfig {
             guest_key: var("PARLEY_GUEST_KEY"),
             creators_group: var("PARLEY_CREATORS_GROUP"),
             providers: ProvidersConfig::from_env()?,
+            dev_sign_in: match var("PARLEY_DEV_SIGN_IN").as_deref() {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(other) => bail!("PARLEY_DEV_SIGN_IN must be on or off, not {other:?}"),
+            },
+            cors_origins: CorsOrigins::parse(&var("CORS_ORIGINS").unwrap_or_default())
+                .map_err(|e| anyhow::anyhow!("CORS_ORIGINS: {e}"))?,
         })
     }
 
@@ -72,6 +85,8 @@ impl LocalConfig {
             guest_key: None,
             creators_group: None,
             providers: ProvidersConfig::default(),
+            dev_sign_in: true,
+            cors_origins: CorsOrigins::none(),
         }
     }
 }
@@ -128,8 +143,11 @@ pub fn build(config: &LocalConfig, llm: Option<Arc<dyn LlmProvider>>) -> anyhow:
         Arc::new(StaticJwks::new(idp.jwks())),
     );
     let source = PrincipalSource::Verifier(Arc::new(TokenAuthenticator::new(verifier, guests.clone())));
-    let api = parley_api::all_functions(ApiState::new(parley.clone(), guests));
-    let router = parley_api::finish(api.merge(parley_api::routes::dev::router(idp.clone())), source);
+    let mut api = parley_api::all_functions(ApiState::new(parley.clone(), guests));
+    if config.dev_sign_in {
+        api = api.merge(parley_api::routes::dev::router(idp.clone()));
+    }
+    let router = parley_api::finish_with(api, source, &config.cors_origins);
     Ok(LocalApp { router, parley, idp })
 }
 
