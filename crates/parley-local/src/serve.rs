@@ -592,7 +592,97 @@ impl RateLimitedLog {
 
 #[cfg(test)]
 mod tests {
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
     use super::*;
+
+    /// Serves a router whose `/peer` answers with the `ConnectInfo` it finds; the sender
+    /// stops the server.
+    async fn serve_peer_route(config: ServeConfig) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+        let router = Router::new().route(
+            "/peer",
+            get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            run(listener, router, &config, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        (addr, stop)
+    }
+
+    /// Reads one response with a `content-length` body, leaving the connection open.
+    async fn read_response(stream: &mut TcpStream) -> String {
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 1024];
+        loop {
+            let n = stream.read(&mut buf).await.expect("read");
+            assert!(n > 0, "closed before a whole response: {}", String::from_utf8_lossy(&raw));
+            raw.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&raw).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .expect("content-length");
+                if body.len() >= length {
+                    return text;
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn every_request_carries_the_peer_address_as_connect_info() {
+        // GIVEN the serving loop over a route that reads ConnectInfo<SocketAddr>
+        let (addr, _stop) = serve_peer_route(ServeConfig::default()).await;
+        // WHEN two requests come over one keep-alive connection
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let me = stream.local_addr().expect("local address");
+        for _ in 0..2 {
+            stream
+                .write_all(b"GET /peer HTTP/1.1\r\nhost: x\r\n\r\n")
+                .await
+                .expect("write");
+            // THEN each finds the client's own address there
+            let response = read_response(&mut stream).await;
+            assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+            assert!(response.ends_with(&me.to_string()), "{response}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
+        // GIVEN an idle timeout of 300 ms, far below the head timeout
+        let config = ServeConfig {
+            idle_timeout: Duration::from_millis(300),
+            header_timeout: Duration::from_secs(30),
+            ..ServeConfig::default()
+        };
+        let (addr, _stop) = serve_peer_route(config).await;
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        stream
+            .write_all(b"GET /peer HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .expect("write");
+        read_response(&mut stream).await;
+        // WHEN the client then sends nothing
+        let answered = Instant::now();
+        let mut buf = [0u8; 16];
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("closed by the idle timeout, not the head timeout")
+            .unwrap_or(0);
+        // THEN the server closes it once the idle timeout has passed
+        assert_eq!(n, 0);
+        assert!(answered.elapsed() >= Duration::from_millis(250), "{:?}", answered.elapsed());
+    }
 
     fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
