@@ -37,6 +37,9 @@ use tower::ServiceExt;
 /// connections to model providers and whatever else the process opens.
 pub const RESERVED_FDS: u64 = 128;
 
+/// The cap when the open-files limit is unlimited or huge.
+const MAX_CAP: u64 = 1 << 20;
+
 /// The serving limits (see the README's configuration table).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServeConfig {
@@ -120,7 +123,8 @@ pub fn raise_open_files_limit() -> u64 {
 /// The connection cap for an open-files limit: what the limit leaves after
 /// [`RESERVED_FDS`], or the configured cap when it is lower.
 pub fn connection_cap(open_files: u64, configured: Option<usize>) -> usize {
-    let room = usize::try_from(open_files.saturating_sub(RESERVED_FDS))
+    // An unlimited open-files limit still gets a finite cap.
+    let room = usize::try_from(open_files.saturating_sub(RESERVED_FDS).min(MAX_CAP))
         .unwrap_or(usize::MAX)
         .max(16);
     configured.map_or(room, |c| c.min(room))
@@ -622,13 +626,21 @@ mod tests {
         let mut buf = [0u8; 1024];
         loop {
             let n = stream.read(&mut buf).await.expect("read");
-            assert!(n > 0, "closed before a whole response: {}", String::from_utf8_lossy(&raw));
+            assert!(
+                n > 0,
+                "closed before a whole response: {}",
+                String::from_utf8_lossy(&raw)
+            );
             raw.extend_from_slice(&buf[..n]);
             let text = String::from_utf8_lossy(&raw).into_owned();
             if let Some((head, body)) = text.split_once("\r\n\r\n") {
                 let length = head
                     .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().to_owned())
+                    })
                     .and_then(|v| v.parse::<usize>().ok())
                     .expect("content-length");
                 if body.len() >= length {
@@ -681,7 +693,11 @@ mod tests {
             .unwrap_or(0);
         // THEN the server closes it once the idle timeout has passed
         assert_eq!(n, 0);
-        assert!(answered.elapsed() >= Duration::from_millis(250), "{:?}", answered.elapsed());
+        assert!(
+            answered.elapsed() >= Duration::from_millis(250),
+            "{:?}",
+            answered.elapsed()
+        );
     }
 
     fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
@@ -727,6 +743,7 @@ mod tests {
             "never above the open-files limit"
         );
         assert_eq!(connection_cap(64, None), 16);
+        assert_eq!(connection_cap(u64::MAX, None), 1 << 20, "unlimited still gets a cap");
     }
 
     #[test]
