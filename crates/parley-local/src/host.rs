@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use parley_api::ApiError;
@@ -79,11 +79,17 @@ async fn check(State(hosts): State<AllowedHosts>, request: Request, next: Next) 
         return next.run(request).await;
     }
     tracing::debug!("refused a request for another host name");
-    ApiError::Core(CoreError::Forbidden(
+    let mut response = ApiError::Core(CoreError::Forbidden(
         "this server answers only to its own host name (127.0.0.1, localhost or [::1] with its port, \
          or the host of PARLEY_PUBLIC_URL), so that web pages cannot reach it",
     ))
-    .into_response()
+    .into_response();
+    // The API's own answers get these from `parley_api::finish_with`; this one never
+    // reaches it.
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 #[cfg(test)]

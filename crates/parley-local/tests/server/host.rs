@@ -32,6 +32,7 @@ async fn only_the_servers_own_host_names_are_answered() {
     // THEN it is refused with a problem+json 403 and no token
     assert_eq!(refused.status, 403, "{refused:?}");
     assert_eq!(refused.header("content-type"), Some("application/problem+json"));
+    assert_eq!(refused.header("x-content-type-options"), Some("nosniff"));
     assert!(
         refused.json()["detail"]
             .as_str()
