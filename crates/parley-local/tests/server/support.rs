@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::task::JoinSet;
 
 /// Tests that hold over a thousand connections run one at a time: the machine is shared.
 pub static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -220,10 +221,12 @@ impl Answer {
     }
 }
 
-/// Opens `n` connections, each with an unfinished request head, and returns them with
-/// the time the last one was opened.
-pub async fn hold_unfinished_heads(port: u16, n: usize) -> (Vec<TcpStream>, Instant) {
-    let mut held = Vec::with_capacity(n);
+/// Opens `n` connections, each with an unfinished request head, and watches each from
+/// its opening: a task per connection ends with the instant the server closed it.
+/// Returns the watchers (dropping them closes the connections) and the instant the
+/// last connection was opened.
+pub async fn hold_unfinished_heads(port: u16, n: usize) -> (JoinSet<Instant>, Instant) {
+    let mut held = JoinSet::new();
     for i in 0..n {
         let mut stream = TcpStream::connect(("127.0.0.1", port))
             .await
@@ -232,7 +235,7 @@ pub async fn hold_unfinished_heads(port: u16, n: usize) -> (Vec<TcpStream>, Inst
         let _ = stream
             .write_all(b"GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nx-never-finished: ")
             .await;
-        held.push(stream);
+        held.spawn(closed(stream));
     }
     (held, Instant::now())
 }
