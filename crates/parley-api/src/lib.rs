@@ -5,7 +5,8 @@
 //! Layout: [`routes`] (one module per function, plus the local-only dev sign-in),
 //! [`auth`] (the principal layer and its two sources), [`error`] (problem+json),
 //! [`extract`] (extractors with problem+json rejections), [`views`] (response shapes),
-//! [`log`] (one structured line per request).
+//! [`log`] (one structured line per request), [`web`] (CORS and the headers browsers
+//! read).
 
 pub mod auth;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod extract;
 pub mod log;
 pub mod routes;
 pub mod views;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -25,6 +27,7 @@ use parley_core::values::limits::BODY_MAX_BYTES;
 
 pub use auth::{AuthorizerContext, PrincipalSource, TokenAuthenticator};
 pub use error::ApiError;
+pub use web::CorsOrigins;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -78,13 +81,21 @@ pub fn all_functions(state: ApiState) -> Router {
 }
 
 /// Adds what every deployed router has: `GET /health`, the body limit, the principal
-/// layer and the request log.
+/// layer, `nosniff`/`no-store` on every response and the request log; no CORS.
 pub fn finish(router: Router, source: PrincipalSource) -> Router {
+    finish_with(router, source, &CorsOrigins::none())
+}
+
+/// [`finish`] with CORS for `cors` (the binaries read `CORS_ORIGINS`). Preflights are
+/// answered before the principal layer; the log sees every request.
+pub fn finish_with(router: Router, source: PrincipalSource, cors: &CorsOrigins) -> Router {
     router
         .merge(routes::health())
         .fallback(|| async { ApiError::Core(parley_core::CoreError::NotFound) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(source, auth::principal_layer))
         .layer(DefaultBodyLimit::max(BODY_MAX_BYTES))
+        .layer(axum::middleware::from_fn_with_state(cors.clone(), web::cors))
+        .layer(axum::middleware::from_fn(web::security_headers))
         .layer(axum::middleware::from_fn(log::request_log))
 }

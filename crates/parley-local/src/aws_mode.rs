@@ -35,5 +35,9 @@ pub async fn build_aws() -> anyhow::Result<Router> {
         jwks = auth.jwks_url,
         "PARLEY_MODE=aws"
     );
-    Ok(parley_api::finish(parley_api::all_functions(state), source))
+    Ok(parley_api::finish_with(
+        parley_api::all_functions(state),
+        source,
+        &functions.cors_origins,
+    ))
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use axum::Router;
-use parley_api::{ApiState, PrincipalSource, TokenAuthenticator};
+use parley_api::{ApiState, CorsOrigins, PrincipalSource, TokenAuthenticator};
 use parley_auth::{
     CognitoVerifier, DevIdentityProvider, GuestTokens, StaticJwks, VerifierConfig, generate_guest_secret,
 };
@@ -21,6 +21,8 @@ use parley_pdf::{ChildProcessExtractor, PdfLimits};
 use parley_sqlite::SqliteStore;
 
 mod aws_mode;
+pub mod host;
+pub mod serve;
 pub use aws_mode::build_aws;
 
 /// The app client id the development identity provider puts in its tokens.
@@ -42,6 +44,10 @@ pub struct LocalConfig {
     /// The executable run as the PDF worker: this one unless set (tests point it at
     /// the `parley` binary, since a test binary cannot serve as the worker).
     pub pdf_worker: Option<PathBuf>,
+    /// `PARLEY_DEV_SIGN_IN` (`on` or `off`): whether `POST /dev/sign-in` exists.
+    pub dev_sign_in: bool,
+    /// `CORS_ORIGINS`: the browser origins allowed to call the API.
+    pub cors_origins: CorsOrigins,
 }
 
 impl LocalConfig {
@@ -67,6 +73,13 @@ impl LocalConfig {
             providers: ProvidersConfig::from_env()?,
             pdf: pdf_limits_from_env()?,
             pdf_worker: None,
+            dev_sign_in: match var("PARLEY_DEV_SIGN_IN").as_deref() {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(other) => bail!("PARLEY_DEV_SIGN_IN must be on or off, not {other:?}"),
+            },
+            cors_origins: CorsOrigins::parse(&var("CORS_ORIGINS").unwrap_or_default())
+                .map_err(|e| anyhow::anyhow!("CORS_ORIGINS: {e}"))?,
         })
     }
 
@@ -82,6 +95,8 @@ impl LocalConfig {
             providers: ProvidersConfig::default(),
             pdf: PdfLimits::default(),
             pdf_worker: None,
+            dev_sign_in: true,
+            cors_origins: CorsOrigins::none(),
         }
     }
 }
@@ -158,8 +173,11 @@ pub fn build(config: &LocalConfig, llm: Option<Arc<dyn LlmProvider>>) -> anyhow:
     );
     let source = PrincipalSource::Verifier(Arc::new(TokenAuthenticator::new(verifier, guests.clone())));
     let pdf = pdf_extractor(config.pdf, config.pdf_worker.as_deref())?;
-    let api = parley_api::all_functions(ApiState::new(parley.clone(), guests).with_pdf_extractor(pdf));
-    let router = parley_api::finish(api.merge(parley_api::routes::dev::router(idp.clone())), source);
+    let mut api = parley_api::all_functions(ApiState::new(parley.clone(), guests).with_pdf_extractor(pdf));
+    if config.dev_sign_in {
+        api = api.merge(parley_api::routes::dev::router(idp.clone()));
+    }
+    let router = parley_api::finish_with(api, source, &config.cors_origins);
     Ok(LocalApp { router, parley, idp })
 }
 

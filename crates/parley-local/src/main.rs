@@ -25,6 +25,7 @@ async fn main() -> anyhow::Result<()> {
             .init();
     }
     let config = LocalConfig::from_env()?;
+    let serving = parley_local::serve::ServeConfig::from_env()?;
     let aws_mode = std::env::var("PARLEY_MODE").as_deref() == Ok("aws");
     let router = if aws_mode {
         parley_local::build_aws().await?
@@ -43,7 +44,9 @@ async fn main() -> anyhow::Result<()> {
     } else {
         print_banner(&config, listener.local_addr()?);
     }
-    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+    let hosts = parley_local::host::AllowedHosts::new(listener.local_addr()?.port(), &config.public_url);
+    let router = parley_local::host::guard(router, hosts);
+    parley_local::serve::run(listener, router, &serving, shutdown()).await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -58,6 +61,12 @@ fn print_banner(config: &LocalConfig, addr: std::net::SocketAddr) {
          Press Ctrl-C to stop.\n",
         data = config.data_dir.display()
     );
+    if config.dev_sign_in {
+        let notice = "development sign-in is on: anyone who can reach this server can sign in as anyone \
+                      (PARLEY_DEV_SIGN_IN=off turns it off)";
+        println!("NOTICE: {notice}\n");
+        tracing::warn!("{notice}");
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before the process ends.

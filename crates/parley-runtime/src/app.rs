@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
-use parley_api::{ApiState, PrincipalSource};
+use parley_api::{ApiState, CorsOrigins, PrincipalSource};
 use parley_auth::GuestTokens;
 use parley_aws::{AwsSettings, AwsStore};
 use parley_core::Parley;
@@ -54,10 +54,13 @@ pub fn api_state(config: &FunctionConfig, sdk: &aws_config::SdkConfig) -> anyhow
     Ok(ApiState::new(parley, Arc::new(guests)))
 }
 
-/// The router a function runs: its routes, `GET /health`, and the principal taken from
-/// the API Gateway authorizer context (never from a header: `auth-check` has verified it).
-pub fn function_app(name: &str, state: ApiState) -> anyhow::Result<Router> {
+/// The router a function runs: its routes, `GET /health`, CORS for `cors`, and the
+/// principal taken from the API Gateway authorizer context (never from a header:
+/// `auth-check` has verified it).
+pub fn function_app(name: &str, state: ApiState, cors: &CorsOrigins) -> anyhow::Result<Router> {
     let routes = parley_api::function_router(name, state).with_context(|| format!("no function is named {name:?}"))?;
-    Ok(parley_api::finish(routes, PrincipalSource::AuthorizerContext)
-        .layer(axum::middleware::from_fn(authorizer_context)))
+    Ok(
+        parley_api::finish_with(routes, PrincipalSource::AuthorizerContext, cors)
+            .layer(axum::middleware::from_fn(authorizer_context)),
+    )
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use parley_api::CorsOrigins;
 use parley_auth::MAX_USER_STATUS_TTL;
 use parley_aws::AwsSettings;
 use parley_core::models::DEFAULT_MODELS;
@@ -60,6 +61,8 @@ pub struct FunctionConfig {
     pub models: String,
     /// `PARLEY_CREATORS_GROUP`: if set, only its members may create bots.
     pub creators_group: Option<String>,
+    /// `CORS_ORIGINS`: the browser origins allowed to call the API (none when unset).
+    pub cors_origins: CorsOrigins,
 }
 
 impl FunctionConfig {
@@ -84,8 +87,15 @@ impl FunctionConfig {
             guest_key: guest_key(&lookup)?,
             models: get(&lookup, "PARLEY_MODELS").unwrap_or_else(|| DEFAULT_MODELS.to_owned()),
             creators_group: get(&lookup, "PARLEY_CREATORS_GROUP"),
+            cors_origins: cors_origins(&lookup)?,
         })
     }
+}
+
+/// `CORS_ORIGINS`, comma-separated `scheme://host[:port]` entries; unset means none.
+pub fn cors_origins(lookup: &impl Lookup) -> Result<CorsOrigins, ConfigError> {
+    CorsOrigins::parse(&get(lookup, "CORS_ORIGINS").unwrap_or_default())
+        .map_err(|problem| ConfigError::invalid("CORS_ORIGINS", problem))
 }
 
 fn guest_key(lookup: &impl Lookup) -> Result<String, ConfigError> {
@@ -213,5 +223,25 @@ mod tests {
         ]))
         .expect_err("ttl above the cap");
         assert_eq!(err.name, "PARLEY_USER_STATUS_TTL_SECONDS");
+    }
+
+    #[test]
+    fn cors_origins_are_read_and_a_wildcard_is_refused() {
+        let base = [
+            ("PARLEY_TABLE", "t"),
+            ("PARLEY_BUCKET", "b"),
+            ("PARLEY_PUBLIC_URL", "https://p.example"),
+            ("PARLEY_GUEST_KEY", KEY),
+        ];
+        let config = FunctionConfig::from_lookup(vars(&base)).expect("config");
+        assert!(config.cors_origins.is_empty(), "unset means no CORS");
+        let with = |origins: &'static str| {
+            let mut pairs = base.to_vec();
+            pairs.push(("CORS_ORIGINS", origins));
+            FunctionConfig::from_lookup(vars(&pairs))
+        };
+        let config = with("https://app.example, http://localhost:5173").expect("two origins");
+        assert!(config.cors_origins.allows("http://localhost:5173"));
+        assert_eq!(with("*").expect_err("wildcard").name, "CORS_ORIGINS");
     }
 }

@@ -50,7 +50,7 @@ pub fn or_exit<T>(config: Result<T, ConfigError>) -> T {
 pub async fn http_function(name: &str, config: &FunctionConfig) -> Result<axum::Router, lambda_http::Error> {
     let sdk = parley_aws::sdk_config().await;
     let state = api_state(config, &sdk)?;
-    Ok(function_app(name, state)?)
+    Ok(function_app(name, state, &config.cors_origins)?)
 }
 
 /// The router of HTTP function `name`, reading profile PDFs with `pdf`: only
@@ -62,7 +62,7 @@ pub async fn http_function_with_pdf(
 ) -> Result<axum::Router, lambda_http::Error> {
     let sdk = parley_aws::sdk_config().await;
     let state = api_state(config, &sdk)?.with_pdf_extractor(pdf);
-    Ok(function_app(name, state)?)
+    Ok(function_app(name, state, &config.cors_origins)?)
 }
 
 /// The verifier of the pool's ID and access tokens; the JWKS is fetched on first use.

@@ -66,6 +66,7 @@ pub async fn emulator_config() -> (aws_config::SdkConfig, FunctionConfig) {
         guest_key: TEST_GUEST_KEY.into(),
         models: "offline:parley-offline".into(),
         creators_group: None,
+        cors_origins: parley_api::CorsOrigins::none(),
     };
     (sdk, config)
 }
@@ -74,7 +75,9 @@ pub async fn emulator_config() -> (aws_config::SdkConfig, FunctionConfig) {
 /// builds its own.
 pub async fn emulator_functions<const N: usize>(names: [&str; N]) -> [Router; N] {
     let (sdk, config) = emulator_config().await;
-    names.map(|name| function_app(name, api_state(&config, &sdk).expect("API state")).expect("function router"))
+    names.map(|name| {
+        function_app(name, api_state(&config, &sdk).expect("API state"), &config.cors_origins).expect("function router")
+    })
 }
 
 /// An event fixture with `{{placeholders}}` filled in, converted to the request

@@ -48,14 +48,30 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// Creates `path` empty with mode 0600 unless it exists (an existing file keeps its mode).
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 impl SqliteStore {
     /// Opens (or creates) the database at `path`, creating its parent directory when
     /// needed, and brings the schema up to date. Opening an existing file is safe: the
-    /// schema is only created where it is missing.
+    /// schema is only created where it is missing. A new file is made readable by its
+    /// owner only (mode 0600), like the keys beside it; SQLite gives its `-wal` and
+    /// `-shm` files the same mode.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         }
+        create_private(path).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         let conn = Connection::open(path).map_err(db_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
         // `journal_mode` answers with the mode it settled on, so it is read, not executed.
