@@ -42,7 +42,13 @@ async fn main() -> anyhow::Result<()> {
     } else {
         print_banner(&config, listener.local_addr()?);
     }
-    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+    // The peer address of every request, for the rate limits per client address.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }

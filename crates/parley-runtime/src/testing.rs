@@ -66,6 +66,7 @@ pub async fn emulator_config() -> (aws_config::SdkConfig, FunctionConfig) {
         guest_key: TEST_GUEST_KEY.into(),
         models: "offline:parley-offline".into(),
         creators_group: None,
+        rate_limits: parley_core::limits::RateLimits::default(),
     };
     (sdk, config)
 }
