@@ -7,8 +7,9 @@
 //! short random pause. A client message id is a marker item
 //! (`CMID#{authorId}/{clientMessageId}`) written in one transaction with its message,
 //! so a retried send either stores both or neither. A charged append puts the quota
-//! counters' conditional updates into that same transaction (see `quotas.rs`). Status and reply seq are separate
-//! attributes, updated in place; they override the copies in `body`.
+//! counters' conditional updates into that same transaction (see `quotas.rs`). Status
+//! and reply seq are separate attributes, updated in place; they override the copies
+//! in `body`.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};

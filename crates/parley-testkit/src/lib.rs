@@ -8,9 +8,9 @@
 //! at the same time). A suite panics with a message naming the broken promise.
 //!
 //! Layout: [`fixtures`] builds valid domain objects; `bots.rs`, `sessions.rs`,
-//! `rooms.rs`, `messages.rs`, `quotas.rs`, `personas.rs` hold one suite per port, `charged.rs` the suite of a
-//! message stored together with its quota charges, and `concurrency.rs` the suites
-//! that race many tasks against one store.
+//! `rooms.rs`, `messages.rs`, `quotas.rs`, `personas.rs` hold one suite per port,
+//! `charged.rs` the suite of a message stored together with its quota charges, and
+//! `concurrency.rs` the suites that race many tasks against one store.
 
 mod bots;
 mod charged;
