@@ -60,6 +60,7 @@ impl ApiError {
                 Some(retry_after.unwrap_or(Duration::from_secs(1)))
             }
             ApiError::Pdf(PdfError::Busy { retry_after }) => Some(*retry_after),
+            ApiError::Core(CoreError::RateLimited { retry_after, .. }) => Some(*retry_after),
             _ => None,
         }
     }
@@ -117,6 +118,7 @@ impl ApiError {
                 CoreError::Conflict(_) => (S::CONFLICT, "conflict", "Conflict"),
                 CoreError::PreconditionFailed => (S::PRECONDITION_FAILED, "precondition_failed", "Precondition failed"),
                 CoreError::QuotaExceeded(_) => (S::TOO_MANY_REQUESTS, "quota_exceeded", "Quota exceeded"),
+                CoreError::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited", "Rate limited"),
                 CoreError::BotSuspended => (S::FORBIDDEN, "bot_suspended", "Bot suspended"),
                 CoreError::Llm(LlmError::Timeout) => (S::GATEWAY_TIMEOUT, "provider_timeout", "Model timeout"),
                 CoreError::Llm(LlmError::RateLimited { .. }) => (S::TOO_MANY_REQUESTS, "rate_limited", "Rate limited"),
@@ -175,13 +177,20 @@ impl IntoResponse for ApiError {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         if let Some(retry_after) = self.retry_after() {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(whole_seconds(retry_after)));
         }
         response
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// `Retry-After` in whole seconds, rounded up (a client that waits that long is past the
+/// window), and at least 1.
+fn whole_seconds(wait: Duration) -> u64 {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    secs.max(1)
+}
 
 #[cfg(test)]
 mod tests {
@@ -231,5 +240,19 @@ mod tests {
         let (status, _, body) = render(PdfError::Unavailable("cannot start /secret/path".into()).into()).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body["detail"], "Service unavailable");
+    }
+
+    #[test]
+    fn a_rate_limit_is_429_rate_limited_with_retry_after_rounded_up() {
+        let error = ApiError::Core(CoreError::RateLimited {
+            scope: "sessions started from your network address per minute",
+            retry_after: Duration::from_millis(41_200),
+        });
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "42");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(whole_seconds(Duration::from_millis(10)), 1);
+        assert_eq!(whole_seconds(Duration::ZERO), 1);
     }
 }

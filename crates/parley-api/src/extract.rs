@@ -3,10 +3,13 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use parley_core::Principal;
+use parley_core::limits::ClientAddress;
 use parley_core::values::limits::BODY_MAX_BYTES;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
@@ -144,5 +147,29 @@ impl<S: Send + Sync> FromRequestParts<S> for NotGuest {
             Principal::Guest { .. } => Err(ApiError::Core(parley_core::CoreError::Unauthorized)),
             principal => Ok(NotGuest(principal)),
         }
+    }
+}
+
+/// Where the request came from, for the rate limits: what the serving edge put in the
+/// request's extensions. In Lambda the runtime's layer inserts [`ClientAddr`] from API
+/// Gateway's request context (`sourceIp`); locally the server's `ConnectInfo` carries
+/// the peer address. Headers such as `X-Forwarded-For` are never read: a client writes
+/// them. A request with neither is [`ClientAddress::UNKNOWN`], and all such requests
+/// share one set of limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub ClientAddress);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(addr) = parts.extensions.get::<ClientAddr>() {
+            return Ok(*addr);
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| ClientAddress::new(addr.ip()));
+        Ok(ClientAddr(peer.unwrap_or(ClientAddress::UNKNOWN)))
     }
 }

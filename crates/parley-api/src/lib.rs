@@ -28,6 +28,7 @@ use parley_core::values::limits::BODY_MAX_BYTES;
 pub use auth::{AuthorizerContext, PrincipalSource, TokenAuthenticator};
 pub use error::ApiError;
 pub use web::CorsOrigins;
+pub use extract::ClientAddr;
 
 /// What every handler shares.
 #[derive(Clone)]

@@ -6,19 +6,24 @@
 //! on condition that it is still free, and on losing that race read again after a
 //! short random pause. A client message id is a marker item
 //! (`CMID#{authorId}/{clientMessageId}`) written in one transaction with its message,
-//! so a retried send either stores both or neither. Status and reply seq are separate
-//! attributes, updated in place; they override the copies in `body`.
+//! so a retried send either stores both or neither. A charged append puts the quota
+//! counters' conditional updates into that same transaction (see `quotas.rs`). Status
+//! and reply seq are separate attributes, updated in place; they override the copies
+//! in `body`.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use chrono::Utc;
 use parley_core::StoreError;
 use parley_core::message::{Conversation, Message, MessageStatus, NewMessage};
-use parley_core::ports::{MessageRange, MessageStore};
+use parley_core::ports::{Appended, MessageRange, MessageStore};
+use parley_core::quota::QuotaCharge;
 use parley_core::values::ClientMessageId;
 
 use crate::AwsStore;
 use crate::error::{other, sdk_err};
 use crate::keys::{self, MSG_PREFIX, PK, SK};
+use crate::quotas::{self, Counter, Mode, Verdict, judge};
 use crate::table::{Item, backoff, cancellation, from_json, get_s, get_u64, key, n, s, to_json};
 
 /// How often an append that lost the race for a seq tries again. With the backoff of
@@ -28,6 +33,13 @@ const APPEND_ATTEMPTS: u32 = 100;
 enum Attempt {
     Stored,
     SeqTaken,
+}
+
+/// The outcome of one try of a charged append.
+enum Charged {
+    Stored,
+    Denied(String),
+    Retry,
 }
 
 impl AwsStore {
@@ -65,6 +77,92 @@ impl AwsStore {
         Ok(item)
     }
 
+    /// The marker item of a client message id, written only if the id is unused.
+    fn marker_put(&self, pk: &str, message: &Message, cmid: &ClientMessageId) -> Result<TransactWriteItem, StoreError> {
+        let mut marker = key(pk, keys::client_id_sk(&message.author_id, cmid.as_str()));
+        marker.insert("seq".into(), n(message.seq));
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(marker))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(other)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// One try at storing `message` under its seq together with its marker and the
+    /// counters in their `modes`, in one transaction.
+    async fn try_store_charged(
+        &self,
+        pk: &str,
+        message: &Message,
+        counters: &[Counter],
+        modes: &mut [Mode],
+    ) -> Result<Charged, StoreError> {
+        let now = Utc::now().timestamp();
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::message_item(pk, message)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(other)?;
+        let mut request = self
+            .ddb
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build());
+        if let Some(cmid) = &message.client_message_id {
+            request = request.transact_items(self.marker_put(pk, message, cmid)?);
+        }
+        for (counter, mode) in counters.iter().zip(modes.iter()) {
+            request = request.transact_items(self.counter_update(counter, *mode, now)?);
+        }
+        let Err(e) = request.send().await else {
+            return Ok(Charged::Stored);
+        };
+        let Some(reasons) = cancellation(&e) else {
+            return Err(sdk_err(e));
+        };
+        let failed = |code: Option<&str>| code == Some("ConditionalCheckFailed");
+        if reasons.iter().any(|(code, _)| {
+            !matches!(
+                code.as_deref(),
+                None | Some("ConditionalCheckFailed" | "TransactionConflict")
+            )
+        }) {
+            return Err(sdk_err(e));
+        }
+        let first_counter = if message.client_message_id.is_some() {
+            if reasons.get(1).is_some_and(|(code, _)| failed(code.as_deref())) {
+                return Err(StoreError::AlreadyExists);
+            }
+            2
+        } else {
+            1
+        };
+        for (i, counter) in counters.iter().enumerate() {
+            let Some((code, old)) = reasons.get(first_counter + i) else {
+                continue;
+            };
+            if !failed(code.as_deref()) {
+                continue;
+            }
+            let old = match old {
+                Some(old) => Some(old.clone()),
+                None => self.counter_item(counter).await?,
+            };
+            match judge(old.as_ref(), counter, now)? {
+                Verdict::Full if modes[i] == Mode::Increment => {
+                    return Ok(Charged::Denied(counter.key.clone()));
+                }
+                Verdict::Expired => modes[i] = Mode::Restart,
+                _ => modes[i] = Mode::Increment,
+            }
+        }
+        // The seq was taken, a counter raced or expired, or another transaction
+        // conflicted: nothing was written, so try again.
+        Ok(Charged::Retry)
+    }
+
     /// One try at storing `message` under its seq.
     async fn try_store(&self, pk: &str, message: &Message) -> Result<Attempt, StoreError> {
         let put = Put::builder()
@@ -93,19 +191,11 @@ impl AwsStore {
                 Err(e) => Err(sdk_err(e)),
             };
         };
-        let mut marker = key(pk, keys::client_id_sk(&message.author_id, cmid.as_str()));
-        marker.insert("seq".into(), n(message.seq));
-        let marker = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(marker))
-            .condition_expression("attribute_not_exists(PK)")
-            .build()
-            .map_err(other)?;
         let result = self
             .ddb
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(put).build())
-            .transact_items(TransactWriteItem::builder().put(marker).build())
+            .transact_items(self.marker_put(pk, message, cmid)?)
             .send()
             .await;
         let Err(e) = result else { return Ok(Attempt::Stored) };
@@ -121,6 +211,26 @@ impl AwsStore {
             _ => Err(sdk_err(e)),
         }
     }
+}
+
+/// The message as it will be stored, before it has a seq.
+fn unnumbered(message: &NewMessage) -> Message {
+    Message {
+        seq: 0,
+        role: message.role,
+        author_id: message.author_id.clone(),
+        author_name: message.author_name.clone(),
+        content: message.content.clone(),
+        status: message.status,
+        created_at: message.created_at,
+        usage: message.usage,
+        client_message_id: message.client_message_id.clone(),
+        reply_seq: None,
+    }
+}
+
+fn too_many_appends() -> StoreError {
+    StoreError::Unavailable("too many concurrent appends to one conversation".into())
 }
 
 fn status_name(status: MessageStatus) -> Result<String, StoreError> {
@@ -143,18 +253,7 @@ impl MessageStore for AwsStore {
     #[tracing::instrument(level = "debug", skip_all, fields(conversation = conversation.key()))]
     async fn append(&self, conversation: &Conversation, message: &NewMessage) -> Result<Message, StoreError> {
         let pk = keys::conversation_pk(conversation);
-        let mut stored = Message {
-            seq: 0,
-            role: message.role,
-            author_id: message.author_id.clone(),
-            author_name: message.author_name.clone(),
-            content: message.content.clone(),
-            status: message.status,
-            created_at: message.created_at,
-            usage: message.usage,
-            client_message_id: message.client_message_id.clone(),
-            reply_seq: None,
-        };
+        let mut stored = unnumbered(message);
         for attempt in 0..APPEND_ATTEMPTS {
             stored.seq = self.last_seq(&pk).await? + 1;
             match self.try_store(&pk, &stored).await? {
@@ -162,9 +261,34 @@ impl MessageStore for AwsStore {
                 Attempt::SeqTaken => backoff(attempt).await,
             }
         }
-        Err(StoreError::Unavailable(
-            "too many concurrent appends to one conversation".into(),
-        ))
+        Err(too_many_appends())
+    }
+
+    /// The message, its client id's marker and an update per counter in one
+    /// `TransactWriteItems`; each counter's condition is that of `try_consume`.
+    #[tracing::instrument(level = "debug", skip_all, fields(conversation = conversation.key(), charges = charges.len()))]
+    async fn append_charged(
+        &self,
+        conversation: &Conversation,
+        message: &NewMessage,
+        charges: &[QuotaCharge],
+    ) -> Result<Appended, StoreError> {
+        let counters = quotas::counters(charges);
+        if let Some(full) = counters.iter().find(|c| c.bound == Some(0)) {
+            return Ok(Appended::Denied { key: full.key.clone() });
+        }
+        let pk = keys::conversation_pk(conversation);
+        let mut stored = unnumbered(message);
+        let mut modes = vec![Mode::Increment; counters.len()];
+        for attempt in 0..APPEND_ATTEMPTS {
+            stored.seq = self.last_seq(&pk).await? + 1;
+            match self.try_store_charged(&pk, &stored, &counters, &mut modes).await? {
+                Charged::Stored => return Ok(Appended::Stored(stored)),
+                Charged::Denied(key) => return Ok(Appended::Denied { key }),
+                Charged::Retry => backoff(attempt).await,
+            }
+        }
+        Err(too_many_appends())
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(conversation = conversation.key(), seq))]

@@ -23,7 +23,7 @@ use crate::table::{CONFLICT_RETRIES, Item, backoff, cancellation, get_i64, get_u
 
 /// How to write one counter on this try.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     /// Add to a live (or absent) counter, within the bound.
     Increment,
     /// Start an expired counter over.
@@ -32,11 +32,11 @@ enum Mode {
 
 /// One counter's share of a charge: a key charged several times in one call counts
 /// several times, and each charge must fit under its own limit.
-struct Counter {
-    key: String,
+pub(crate) struct Counter {
+    pub(crate) key: String,
     amount: u64,
     /// The count must stay below this before the charge (`None`: no limit).
-    bound: Option<u64>,
+    pub(crate) bound: Option<u64>,
     expires_at: Option<i64>,
 }
 
@@ -75,13 +75,13 @@ fn expression(counter: &Counter, mode: Mode, now: i64) -> (String, String, HashM
 }
 
 /// Why a counter's condition failed, judged from the item as it was.
-enum Verdict {
+pub(crate) enum Verdict {
     Full,
     Expired,
     Raced,
 }
 
-fn judge(item: Option<&Item>, counter: &Counter, now: i64) -> Result<Verdict, StoreError> {
+pub(crate) fn judge(item: Option<&Item>, counter: &Counter, now: i64) -> Result<Verdict, StoreError> {
     let Some(item) = item else { return Ok(Verdict::Raced) };
     if get_i64(item, EXPIRES_AT)?.is_some_and(|at| at <= now) {
         return Ok(Verdict::Expired);
@@ -98,7 +98,7 @@ fn epoch(at: Option<DateTime<Utc>>) -> Option<i64> {
 }
 
 /// Merges the charges by key, in order of first appearance.
-fn counters(charges: &[QuotaCharge]) -> Vec<Counter> {
+pub(crate) fn counters(charges: &[QuotaCharge]) -> Vec<Counter> {
     let mut merged: Vec<Counter> = Vec::new();
     for charge in charges {
         match merged.iter_mut().find(|c| c.key == charge.key) {
@@ -160,17 +160,7 @@ impl AwsStore {
     ) -> Result<Option<Vec<(Option<String>, Option<Item>)>>, StoreError> {
         let mut request = self.ddb.transact_write_items();
         for (counter, mode) in counters.iter().zip(modes) {
-            let (update, condition, values) = expression(counter, *mode, now);
-            let update = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(keys::quota_pk(&counter.key), QUOTA_SK)))
-                .update_expression(update)
-                .condition_expression(condition)
-                .set_expression_attribute_values(Some(values))
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-                .build()
-                .map_err(other)?;
-            request = request.transact_items(TransactWriteItem::builder().update(update).build());
+            request = request.transact_items(self.counter_update(counter, *mode, now)?);
         }
         match request.send().await {
             Ok(_) => Ok(None),
@@ -178,8 +168,29 @@ impl AwsStore {
         }
     }
 
+    /// One counter's write in `mode` as an item of a transaction; a failed condition
+    /// returns the item as it was.
+    pub(crate) fn counter_update(
+        &self,
+        counter: &Counter,
+        mode: Mode,
+        now: i64,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let (update, condition, values) = expression(counter, mode, now);
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::quota_pk(&counter.key), QUOTA_SK)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(other)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
     /// The item as it is now, for when a failed condition did not return it.
-    async fn counter_item(&self, counter: &Counter) -> Result<Option<Item>, StoreError> {
+    pub(crate) async fn counter_item(&self, counter: &Counter) -> Result<Option<Item>, StoreError> {
         self.get_item(key(keys::quota_pk(&counter.key), QUOTA_SK)).await
     }
 }

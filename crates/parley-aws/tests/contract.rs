@@ -62,6 +62,20 @@ async fn concurrent_client_ids() {
     kit::concurrent_client_id_contract(Arc::new(store)).await;
 }
 
+/// A message and its quota charges are stored together or not at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn append_charged() {
+    let store = fresh_store().await;
+    kit::append_charged_contract(&store, &store).await;
+}
+
+/// 50 racing retries of one message charge one unit; a limit of 10 stores 10 messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_append_charged() {
+    let store = Arc::new(fresh_store().await);
+    kit::concurrent_append_charged_contract(store.clone(), store).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_quota() {
     let store = fresh_store().await;

@@ -20,6 +20,10 @@ pub enum CoreError {
     PreconditionFailed,
     #[error("quota exceeded: {0}")]
     QuotaExceeded(&'static str),
+    /// A rate limit (per client address, or a bot's new guest sessions) is reached
+    /// until its window ends, `retry_after` from now.
+    #[error("too many requests: {scope}")]
+    RateLimited { scope: &'static str, retry_after: Duration },
     #[error("this bot is suspended")]
     BotSuspended,
     #[error(transparent)]

@@ -4,6 +4,7 @@
 //! Nothing here knows about AWS, HTTP or SQL. Layout:
 //! - [`values`] and [`ids`]: validated newtypes; an invalid value cannot be constructed.
 //! - [`bot`], [`persona`], [`session`], [`room`], [`message`], [`principal`], [`quota`]: the domain types.
+//! - [`limits`]: rate limits per client address and the per-bot guest-session budget.
 //! - [`ports`]: the traits that adapters (SQLite, AWS, model providers) implement.
 //! - [`policy`]: every permission rule of the actor table, in one place.
 //! - [`models`]: the configured list of allowed models.
@@ -13,6 +14,7 @@
 pub mod bot;
 pub mod error;
 pub mod ids;
+pub mod limits;
 pub mod message;
 pub mod models;
 pub mod persona;

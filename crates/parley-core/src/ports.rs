@@ -107,6 +107,15 @@ pub enum MessageRange {
     After { after: u64, limit: u32 },
 }
 
+/// What [`MessageStore::append_charged`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Appended {
+    /// The message is stored and every counter charged.
+    Stored(Message),
+    /// Nothing is stored or charged: the counter with this key is at its limit.
+    Denied { key: String },
+}
+
 /// Messages: one item per message, so a send costs the same however long the
 /// conversation is.
 #[async_trait]
@@ -115,6 +124,17 @@ pub trait MessageStore: Send + Sync {
     /// the store so that concurrent appends never share one. `AlreadyExists` when the
     /// message carries a client message id that its author already used there.
     async fn append(&self, conversation: &Conversation, message: &NewMessage) -> Result<Message, StoreError>;
+    /// Stores a message as [`MessageStore::append`] does and charges `charges` as
+    /// [`QuotaStore::try_consume`] does, in one transaction: both or neither. A counter
+    /// at its limit stores nothing (`Denied`, naming it); a client message id its author
+    /// already used is `AlreadyExists` and charges nothing. This is how a send is
+    /// charged exactly once per stored message, however many retries race.
+    async fn append_charged(
+        &self,
+        conversation: &Conversation,
+        message: &NewMessage,
+        charges: &[QuotaCharge],
+    ) -> Result<Appended, StoreError>;
     async fn get(&self, conversation: &Conversation, seq: u64) -> Result<Option<Message>, StoreError>;
     async fn find_by_client_id(
         &self,

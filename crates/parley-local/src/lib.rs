@@ -13,8 +13,9 @@ use parley_auth::{
     CognitoVerifier, DevIdentityProvider, GuestTokens, StaticJwks, VerifierConfig, generate_guest_secret,
 };
 use parley_core::Parley;
+use parley_core::limits::RateLimits;
 use parley_core::models::{DEFAULT_MODELS, ModelCatalog, ProviderKind};
-use parley_core::ports::LlmProvider;
+use parley_core::ports::{Clock, LlmProvider};
 use parley_core::usecases::{Ports, Settings};
 use parley_llm::ProvidersConfig;
 use parley_pdf::{ChildProcessExtractor, PdfLimits};
@@ -48,6 +49,9 @@ pub struct LocalConfig {
     pub dev_sign_in: bool,
     /// `CORS_ORIGINS`: the browser origins allowed to call the API.
     pub cors_origins: CorsOrigins,
+    /// Rate limits per client address and new guest sessions per bot (the same variables
+    /// as the functions', see `parley_runtime::config::rate_limits`).
+    pub rate_limits: RateLimits,
 }
 
 impl LocalConfig {
@@ -80,6 +84,7 @@ impl LocalConfig {
             },
             cors_origins: CorsOrigins::parse(&var("CORS_ORIGINS").unwrap_or_default())
                 .map_err(|e| anyhow::anyhow!("CORS_ORIGINS: {e}"))?,
+            rate_limits: parley_runtime::config::rate_limits_from_env().map_err(|e| anyhow::anyhow!("{e}"))?,
         })
     }
 
@@ -97,6 +102,7 @@ impl LocalConfig {
             pdf_worker: None,
             dev_sign_in: true,
             cors_origins: CorsOrigins::none(),
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -129,6 +135,16 @@ pub struct LocalApp {
 
 /// Builds the whole local app. `llm` replaces the model router (tests count calls).
 pub fn build(config: &LocalConfig, llm: Option<Arc<dyn LlmProvider>>) -> anyhow::Result<LocalApp> {
+    build_with_clock(config, llm, None)
+}
+
+/// [`build`] with another clock than the system's, for tests whose outcome depends on
+/// the time window they run in (the rate limits).
+pub fn build_with_clock(
+    config: &LocalConfig,
+    llm: Option<Arc<dyn LlmProvider>>,
+    clock: Option<Arc<dyn Clock>>,
+) -> anyhow::Result<LocalApp> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
     let store = SqliteStore::open(&config.data_dir.join("parley.sqlite3")).context("cannot open the SQLite store")?;
@@ -148,10 +164,14 @@ pub fn build(config: &LocalConfig, llm: Option<Arc<dyn LlmProvider>>) -> anyhow:
         gemini = config.providers.configured(ProviderKind::Gemini),
         "model providers"
     );
-    let ports = Ports::over_store(Arc::new(store), llm);
+    let mut ports = Ports::over_store(Arc::new(store), llm);
+    if let Some(clock) = clock {
+        ports.clock = clock;
+    }
     let settings = Settings {
         public_url: config.public_url.trim_end_matches('/').to_owned(),
         creators_group: config.creators_group.clone(),
+        rate_limits: config.rate_limits,
         ..Settings::default()
     };
     let parley = Parley::new(ports, catalog, settings);

@@ -132,14 +132,16 @@ async fn ten_retries_with_one_client_message_id_make_one_model_call() {
 async fn a_hundred_concurrent_sends_against_a_quota_of_ten_accept_exactly_ten() {
     let t = Arc::new(TestApp::new());
     let alice = t.token("alice@example.com", &[]);
+    // Bob, not the owner: the owner's own messages do not count against the bot's day.
+    let bob = t.token("bob@example.com", &[]);
     let bot = t.create_bot(&alice, json!({"limits": {"dailyMessages": 10}})).await;
     let (session, _) = t
-        .start_session(Some(&alice), bot["chatConfigId"].as_str().expect("id"))
+        .start_session(Some(&bob), bot["chatConfigId"].as_str().expect("id"))
         .await;
     let replies = burst(
         &t,
         "/session-message",
-        &alice,
+        &bob,
         |i| json!({"sessionId": session, "message": format!("m{i}")}),
     )
     .await;
@@ -150,8 +152,62 @@ async fn a_hundred_concurrent_sends_against_a_quota_of_ten_accept_exactly_ten() 
         .count();
     assert_eq!((accepted, refused), (10, 90));
     assert_eq!(t.calls(), 10);
-    let history = whole_history(&t, &format!("/session/{session}/messages"), &alice).await;
+    let history = whole_history(&t, &format!("/session/{session}/messages"), &bob).await;
     assert_eq!(history.len(), 20, "refused sends store nothing");
+}
+
+/// Issue 7 item 4: 50 simultaneous sends with one `clientMessageId` made one model call
+/// but charged the bot up to 17 units, because each charged before it learned that
+/// another had stored the message. The charge is now in the transaction that stores it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_sends_with_one_client_message_id_charge_one_unit() {
+    // GIVEN a guest on a shared bot (guests are charged to the bot's day and to their
+    // session's allowance).
+    let t = Arc::new(TestApp::new());
+    let alice = t.token("alice@example.com", &[]);
+    let bot = t
+        .create_bot(&alice, json!({"limits": {"guestMessagesPerSession": 100}}))
+        .await;
+    let id = bot["chatConfigId"].as_str().expect("id").to_owned();
+    let (session, guest) = t.start_session(None, &id).await;
+    // WHEN 50 sends with one client message id race.
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (t, guest, session) = (t.clone(), guest.clone(), session.clone());
+            tokio::spawn(async move {
+                let body = json!({"sessionId": session, "message": "only once", "clientMessageId": "burst-1"});
+                t.post("/session-message", Some(&guest), body).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        let r = task.await.expect("no send panics");
+        // The winner answers; the others return the stored exchange or say it is still
+        // being answered.
+        assert!(
+            r.status == 200 || (r.status == 409 && r.code() == "conflict"),
+            "unexpected answer {} {}",
+            r.status,
+            r.body
+        );
+    }
+    // THEN one model call, one stored exchange, and exactly one unit charged.
+    assert_eq!(t.calls(), 1, "one model call");
+    let history = whole_history(&t, &format!("/session/{session}/messages"), &guest).await;
+    assert_eq!(history.len(), 2, "one stored exchange");
+    let view = t.get(&format!("/chat-config/{id}"), Some(&alice)).await;
+    assert_eq!(
+        view.body["messagesToday"], 1,
+        "one unit of the bot's day: {}",
+        view.body
+    );
+    // The guest session's allowance was charged once too: 99 more sends fit.
+    for i in 0..99 {
+        t.say(&guest, &session, &format!("more {i}")).await.expect(200, None);
+    }
+    t.say(&guest, &session, "over")
+        .await
+        .expect(429, Some("quota_exceeded"));
 }
 
 #[tokio::test]

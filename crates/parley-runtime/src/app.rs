@@ -47,6 +47,7 @@ pub fn api_state(config: &FunctionConfig, sdk: &aws_config::SdkConfig) -> anyhow
     let settings = Settings {
         public_url: config.public_url.clone(),
         creators_group: config.creators_group.clone(),
+        rate_limits: config.rate_limits,
         ..Settings::default()
     };
     let parley = parley_on_aws(sdk, config.aws.clone(), &config.models, settings)?;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use parley_api::CorsOrigins;
 use parley_auth::MAX_USER_STATUS_TTL;
 use parley_aws::AwsSettings;
+use parley_core::limits::RateLimits;
 use parley_core::models::DEFAULT_MODELS;
 
 /// A variable that is missing or cannot be used.
@@ -63,6 +64,9 @@ pub struct FunctionConfig {
     pub creators_group: Option<String>,
     /// `CORS_ORIGINS`: the browser origins allowed to call the API (none when unset).
     pub cors_origins: CorsOrigins,
+    /// `PARLEY_SESSION_STARTS_PER_MINUTE`, `PARLEY_SENDS_PER_MINUTE` (per client
+    /// address) and `PARLEY_GUEST_SESSIONS_PER_BOT_PER_HOUR`; see [`rate_limits`].
+    pub rate_limits: RateLimits,
 }
 
 impl FunctionConfig {
@@ -88,6 +92,7 @@ impl FunctionConfig {
             models: get(&lookup, "PARLEY_MODELS").unwrap_or_else(|| DEFAULT_MODELS.to_owned()),
             creators_group: get(&lookup, "PARLEY_CREATORS_GROUP"),
             cors_origins: cors_origins(&lookup)?,
+            rate_limits: rate_limits(&lookup)?,
         })
     }
 }
@@ -96,6 +101,32 @@ impl FunctionConfig {
 pub fn cors_origins(lookup: &impl Lookup) -> Result<CorsOrigins, ConfigError> {
     CorsOrigins::parse(&get(lookup, "CORS_ORIGINS").unwrap_or_default())
         .map_err(|problem| ConfigError::invalid("CORS_ORIGINS", problem))
+}
+
+/// The abuse limits, each a whole number from 1 to 1,000,000, defaulting to
+/// [`RateLimits::default`]. The local server reads the same variables.
+pub fn rate_limits(lookup: &impl Lookup) -> Result<RateLimits, ConfigError> {
+    let defaults = RateLimits::default();
+    let limit = |name: &'static str, default: u32| match get(lookup, name) {
+        None => Ok(default),
+        Some(v) => match v.parse::<u32>() {
+            Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+            _ => Err(ConfigError::invalid(name, "must be a whole number from 1 to 1000000")),
+        },
+    };
+    Ok(RateLimits {
+        session_starts_per_minute: limit("PARLEY_SESSION_STARTS_PER_MINUTE", defaults.session_starts_per_minute)?,
+        sends_per_minute: limit("PARLEY_SENDS_PER_MINUTE", defaults.sends_per_minute)?,
+        guest_sessions_per_bot_per_hour: limit(
+            "PARLEY_GUEST_SESSIONS_PER_BOT_PER_HOUR",
+            defaults.guest_sessions_per_bot_per_hour,
+        )?,
+    })
+}
+
+/// [`rate_limits`] from the process environment.
+pub fn rate_limits_from_env() -> Result<RateLimits, ConfigError> {
+    rate_limits(&env)
 }
 
 fn guest_key(lookup: &impl Lookup) -> Result<String, ConfigError> {
@@ -197,6 +228,29 @@ mod tests {
         ]))
         .expect_err("weak key");
         assert_eq!(err.name, "PARLEY_GUEST_KEY");
+    }
+
+    #[test]
+    fn rate_limits_default_and_refuse_what_cannot_be_a_limit() {
+        assert_eq!(rate_limits(&vars(&[])).expect("defaults"), RateLimits::default());
+        let set = rate_limits(&vars(&[
+            ("PARLEY_SESSION_STARTS_PER_MINUTE", "3"),
+            ("PARLEY_SENDS_PER_MINUTE", " 100 "),
+            ("PARLEY_GUEST_SESSIONS_PER_BOT_PER_HOUR", "5"),
+        ]))
+        .expect("set");
+        assert_eq!(
+            (
+                set.session_starts_per_minute,
+                set.sends_per_minute,
+                set.guest_sessions_per_bot_per_hour
+            ),
+            (3, 100, 5)
+        );
+        for bad in ["0", "-1", "ten", "1000001"] {
+            let err = rate_limits(&vars(&[("PARLEY_SENDS_PER_MINUTE", bad)])).expect_err(bad);
+            assert_eq!(err.name, "PARLEY_SENDS_PER_MINUTE");
+        }
     }
 
     #[test]

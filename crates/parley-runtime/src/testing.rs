@@ -67,6 +67,7 @@ pub async fn emulator_config() -> (aws_config::SdkConfig, FunctionConfig) {
         models: "offline:parley-offline".into(),
         creators_group: None,
         cors_origins: parley_api::CorsOrigins::none(),
+        rate_limits: parley_core::limits::RateLimits::default(),
     };
     (sdk, config)
 }

@@ -6,13 +6,15 @@
 //! the rest of the message as JSON.
 
 use async_trait::async_trait;
+use chrono::Utc;
 use parley_core::StoreError;
 use parley_core::message::{Conversation, Message, MessageStatus, NewMessage};
-use parley_core::ports::{MessageRange, MessageStore};
+use parley_core::ports::{Appended, MessageRange, MessageStore};
+use parley_core::quota::QuotaCharge;
 use parley_core::values::ClientMessageId;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::{SqliteStore, db_err, from_body, to_body, to_i64, to_u64};
+use crate::{SqliteStore, db_err, from_body, quotas, to_body, to_i64, to_u64};
 
 /// The columns [`decode`] reads, in order.
 const COLUMNS: &str = "seq, status, reply_seq, body";
@@ -21,41 +23,34 @@ const COLUMNS: &str = "seq, status, reply_seq, body";
 impl MessageStore for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all, fields(conversation = %conversation.key()))]
     async fn append(&self, conversation: &Conversation, message: &NewMessage) -> Result<Message, StoreError> {
-        let key = conversation.key();
-        let mut stored = Message {
-            // Placeholder: the column holds the real number.
-            seq: 0,
-            role: message.role,
-            author_id: message.author_id.clone(),
-            author_name: message.author_name.clone(),
-            content: message.content.clone(),
-            status: message.status,
-            created_at: message.created_at,
-            usage: message.usage,
-            client_message_id: message.client_message_id.clone(),
-            reply_seq: None,
-        };
-        let body = to_body(&stored)?;
-        let status = status_str(stored.status)?;
-        let author = stored.author_id.clone();
-        let cmid = stored.client_message_id.as_ref().map(|c| c.as_str().to_owned());
-        let seq = self
-            .run(move |conn| {
-                // One statement: the next number is computed and claimed atomically, and
-                // UNIQUE (conversation, author_id, client_message_id) refuses a reused id.
-                conn.query_row(
-                    "INSERT INTO messages (conversation, seq, author_id, client_message_id, status, reply_seq, body)
-                     VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation = ?1),
-                             ?2, ?3, ?4, NULL, ?5)
-                     RETURNING seq",
-                    params![key, author, cmid, status, body],
-                    |row| row.get::<_, i64>(0),
-                )
-                .map_err(db_err)
-            })
-            .await?;
-        stored.seq = to_u64(seq)?;
-        Ok(stored)
+        let row = Row::new(conversation, message)?;
+        self.run(move |conn| row.insert(conn)).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(conversation = %conversation.key(), charges = charges.len()))]
+    async fn append_charged(
+        &self,
+        conversation: &Conversation,
+        message: &NewMessage,
+        charges: &[QuotaCharge],
+    ) -> Result<Appended, StoreError> {
+        let row = Row::new(conversation, message)?;
+        let charges = charges.to_vec();
+        self.run(move |conn| {
+            let now = Utc::now().timestamp_millis();
+            // IMMEDIATE: the write lock from the first read, as for a plain charge.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            if let Some(key) = quotas::consume(&tx, &charges, now)? {
+                return Ok(Appended::Denied { key });
+            }
+            // A reused client id fails here, and dropping `tx` takes back the charges.
+            let stored = row.insert(&tx)?;
+            tx.commit().map_err(db_err)?;
+            Ok(Appended::Stored(stored))
+        })
+        .await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(conversation = %conversation.key(), seq))]
@@ -142,6 +137,60 @@ impl MessageStore for SqliteStore {
     }
 }
 
+/// A message ready to be inserted: the message as it will be stored (its seq still a
+/// placeholder) and its column values.
+struct Row {
+    key: String,
+    message: Message,
+    body: String,
+    status: String,
+}
+
+impl Row {
+    fn new(conversation: &Conversation, message: &NewMessage) -> Result<Self, StoreError> {
+        let message = Message {
+            // Placeholder: the column holds the real number.
+            seq: 0,
+            role: message.role,
+            author_id: message.author_id.clone(),
+            author_name: message.author_name.clone(),
+            content: message.content.clone(),
+            status: message.status,
+            created_at: message.created_at,
+            usage: message.usage,
+            client_message_id: message.client_message_id.clone(),
+            reply_seq: None,
+        };
+        Ok(Self {
+            key: conversation.key(),
+            body: to_body(&message)?,
+            status: status_str(message.status)?,
+            message,
+        })
+    }
+
+    /// Inserts the row and returns the message with the seq it got.
+    fn insert(self, conn: &Connection) -> Result<Message, StoreError> {
+        let cmid = self.message.client_message_id.as_ref().map(|c| c.as_str().to_owned());
+        // One statement: the next number is computed and claimed atomically, and
+        // UNIQUE (conversation, author_id, client_message_id) refuses a reused id.
+        let seq = conn
+            .query_row(
+                "INSERT INTO messages (conversation, seq, author_id, client_message_id, status, reply_seq, body)
+                 VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation = ?1),
+                         ?2, ?3, ?4, NULL, ?5)
+                 RETURNING seq",
+                params![self.key, self.message.author_id, cmid, self.status, self.body],
+                |row| row.get::<_, i64>(0),
+            )
+            .map_err(db_err)?;
+        Ok(Message {
+            seq: to_u64(seq)?,
+            ..self.message
+        })
+    }
+}
+
 /// The column value of a status: its JSON name (`pending`, `ok`, `failed`).
 fn status_str(status: MessageStatus) -> Result<String, StoreError> {
     match serde_json::to_value(status).map_err(|e| StoreError::Other(Box::new(e)))? {
@@ -155,7 +204,7 @@ fn status_str(status: MessageStatus) -> Result<String, StoreError> {
 /// The raw columns of one message row.
 type RawMessage = (i64, String, Option<i64>, String);
 
-fn raw(row: &Row<'_>) -> rusqlite::Result<RawMessage> {
+fn raw(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawMessage> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
 }
 

@@ -5,9 +5,44 @@ use chrono::Utc;
 use parley_core::StoreError;
 use parley_core::ports::QuotaStore;
 use parley_core::quota::{QuotaCharge, QuotaOutcome};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::{SqliteStore, db_err};
+
+/// Checks and increments one charge at a time inside `tx`, so a key charged twice in one
+/// call counts twice. Returns the key of the first counter at its limit, after which the
+/// caller must drop `tx` uncommitted to roll back the increments already made.
+pub(crate) fn consume(tx: &Transaction<'_>, charges: &[QuotaCharge], now: i64) -> Result<Option<String>, StoreError> {
+    for charge in charges {
+        let row: Option<(i64, Option<i64>)> = tx
+            .query_row(
+                "SELECT used, expires_at FROM quotas WHERE key = ?1",
+                [&charge.key],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+            .map_err(db_err)?;
+        let used = match row {
+            Some((used, expires_at)) if expires_at.is_none_or(|at| at > now) => used,
+            _ => 0,
+        };
+        if used >= i64::from(charge.limit) {
+            tracing::debug!(key = charge.key, used, limit = charge.limit, "quota refused");
+            return Ok(Some(charge.key.clone()));
+        }
+        // A live counter keeps its expiry; an expired one starts over with the charge's.
+        tx.execute(
+            "INSERT INTO quotas (key, used, expires_at) VALUES (?1, 1, ?2)
+             ON CONFLICT (key) DO UPDATE SET
+                 used = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?3 THEN 1 ELSE used + 1 END,
+                 expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?3
+                                   THEN excluded.expires_at ELSE expires_at END",
+            params![charge.key, charge.expires_at.map(|at| at.timestamp_millis()), now],
+        )
+        .map_err(db_err)?;
+    }
+    Ok(None)
+}
 
 #[async_trait]
 impl QuotaStore for SqliteStore {
@@ -21,39 +56,9 @@ impl QuotaStore for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db_err)?;
-            // Check and increment one charge at a time, so a key charged twice in one
-            // call counts twice; dropping the transaction on a refusal rolls back the
-            // increments already made.
-            for charge in &charges {
-                let row: Option<(i64, Option<i64>)> = tx
-                    .query_row(
-                        "SELECT used, expires_at FROM quotas WHERE key = ?1",
-                        [&charge.key],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
-                    )
-                    .optional()
-                    .map_err(db_err)?;
-                let used = match row {
-                    Some((used, expires_at)) if expires_at.is_none_or(|at| at > now) => used,
-                    _ => 0,
-                };
-                if used >= i64::from(charge.limit) {
-                    tracing::debug!(key = charge.key, used, limit = charge.limit, "quota refused");
-                    return Ok(QuotaOutcome::Denied {
-                        key: charge.key.clone(),
-                    });
-                }
-                // A live counter keeps its expiry; an expired one starts over with the
-                // charge's.
-                tx.execute(
-                    "INSERT INTO quotas (key, used, expires_at) VALUES (?1, 1, ?2)
-                     ON CONFLICT (key) DO UPDATE SET
-                         used = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?3 THEN 1 ELSE used + 1 END,
-                         expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?3
-                                           THEN excluded.expires_at ELSE expires_at END",
-                    params![charge.key, charge.expires_at.map(|at| at.timestamp_millis()), now],
-                )
-                .map_err(db_err)?;
+            if let Some(key) = consume(&tx, &charges, now)? {
+                // Dropping the transaction rolls back the increments already made.
+                return Ok(QuotaOutcome::Denied { key });
             }
             tx.commit().map_err(db_err)?;
             Ok(QuotaOutcome::Granted)

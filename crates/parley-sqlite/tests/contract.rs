@@ -68,6 +68,21 @@ async fn concurrent_client_ids() {
     kit::concurrent_client_id_contract(Arc::new(store)).await;
 }
 
+/// A message and its quota charges are stored together or not at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn append_charged() {
+    let (store, _dir) = store();
+    kit::append_charged_contract(&store, &store).await;
+}
+
+/// 50 racing retries of one message charge one unit; a limit of 10 stores 10 messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_append_charged() {
+    let (store, _dir) = store();
+    let store = Arc::new(store);
+    kit::concurrent_append_charged_contract(store.clone(), store).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_quota() {
     let (store, _dir) = store();

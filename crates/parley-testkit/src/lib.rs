@@ -8,10 +8,12 @@
 //! at the same time). A suite panics with a message naming the broken promise.
 //!
 //! Layout: [`fixtures`] builds valid domain objects; `bots.rs`, `sessions.rs`,
-//! `rooms.rs`, `messages.rs`, `quotas.rs`, `personas.rs` hold one suite per port and `concurrency.rs`
-//! the suites that race many tasks against one store.
+//! `rooms.rs`, `messages.rs`, `quotas.rs`, `personas.rs` hold one suite per port,
+//! `charged.rs` the suite of a message stored together with its quota charges, and
+//! `concurrency.rs` the suites that race many tasks against one store.
 
 mod bots;
+mod charged;
 mod concurrency;
 pub mod fixtures;
 mod messages;
@@ -22,6 +24,7 @@ mod rooms;
 mod sessions;
 
 pub use bots::bot_store_contract;
+pub use charged::{append_charged_contract, concurrent_append_charged_contract};
 pub use concurrency::{concurrent_appends_contract, concurrent_client_id_contract, concurrent_quota_contract};
 pub use fixtures::{bot, guest_session, member, new_message, room, session, user};
 pub use messages::message_store_contract;

@@ -12,7 +12,7 @@ use super::{HistoryQuery, ListQuery, to_json};
 use crate::ApiState;
 use crate::auth::unix_now;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Caller, NotGuest, Path, Query};
+use crate::extract::{Body, Caller, ClientAddr, NotGuest, Path, Query};
 use crate::views::{History, List, SessionView};
 
 pub fn router(state: ApiState) -> Router {
@@ -27,9 +27,10 @@ pub fn router(state: ApiState) -> Router {
 async fn start(
     State(state): State<ApiState>,
     NotGuest(caller): NotGuest,
+    ClientAddr(from): ClientAddr,
     Body(input): Body<NewSession>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let started = state.app.start_session(&caller, input).await?;
+    let started = state.app.start_session(&caller, input, from).await?;
     let session_id = started.session.session_id.clone();
     let guest_token = started.needs_guest_token.then(|| {
         state.guests.issue(

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::to_json;
 use crate::ApiState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Caller, NotGuest, Path};
+use crate::extract::{Body, Caller, ClientAddr, NotGuest, Path};
 use crate::views::Sent;
 
 pub fn router(state: ApiState) -> Router {
@@ -42,12 +42,13 @@ struct RoomSend {
 async fn to_session(
     State(state): State<ApiState>,
     Caller(caller): Caller,
+    ClientAddr(from): ClientAddr,
     Body(body): Body<SessionSend>,
 ) -> ApiResult<Json<Value>> {
     let id = SessionId::parse(&body.session_id)?;
     let outcome = state
         .app
-        .send_to_session(&caller, &id, &body.message, body.client_message_id.as_deref())
+        .send_to_session(&caller, &id, &body.message, body.client_message_id.as_deref(), from)
         .await?;
     let mut json = to_json(&Sent::from(outcome)).0;
     if let Some(obj) = json.as_object_mut() {
@@ -59,13 +60,14 @@ async fn to_session(
 async fn to_room(
     State(state): State<ApiState>,
     NotGuest(caller): NotGuest,
+    ClientAddr(from): ClientAddr,
     Path(id): Path<String>,
     Body(body): Body<RoomSend>,
 ) -> Result<Json<Value>, ApiError> {
     let id = RoomId::parse(&id)?;
     let outcome = state
         .app
-        .send_to_room(&caller, &id, &body.message, body.client_message_id.as_deref())
+        .send_to_room(&caller, &id, &body.message, body.client_message_id.as_deref(), from)
         .await?;
     Ok(to_json(&Sent::from(outcome)))
 }

@@ -1,5 +1,5 @@
-//! Sending a message: validate → check quota → store the user message → call the model
-//! → store the reply → return both. A failed model call leaves the user message stored
+//! Sending a message: validate → store the user message and charge the quotas and the
+//! sender's rate, in one transaction → call the model → store the reply → return both. A failed model call leaves the user message stored
 //! and marked failed; a retry with the same `clientMessageId` picks it up again.
 
 use super::sessions::effective_overrides;
@@ -7,13 +7,14 @@ use super::{Parley, found, is_owner};
 use crate::bot::BotConfig;
 use crate::error::{CoreError, StoreError};
 use crate::ids::{RoomId, SessionId};
+use crate::limits::{self, ClientAddress};
 use crate::message::{BOT_AUTHOR, Conversation, Message, MessageStatus, NewMessage, Role};
 use crate::persona::Persona;
 use crate::policy;
-use crate::ports::{ChatRequest, ChatTurn, MessageRange};
+use crate::ports::{Appended, ChatRequest, ChatTurn, MessageRange};
 use crate::principal::Principal;
 use crate::prompt;
-use crate::quota::{QuotaCharge, QuotaOutcome, tier_of};
+use crate::quota::{QuotaCharge, tier_of};
 use crate::room::{ReplyMode, mentions_bot};
 use crate::session::Session;
 use crate::values::{ClientMessageId, MessageText};
@@ -34,6 +35,8 @@ struct Sender {
     author_id: String,
     author_name: Option<String>,
     in_room: bool,
+    /// The client's address, for the rate of sends.
+    from: ClientAddress,
 }
 
 /// The model settings for one call: the bot's, with a session's overrides if allowed.
@@ -51,6 +54,7 @@ impl Parley {
         id: &SessionId,
         text: &str,
         client_message_id: Option<&str>,
+        from: ClientAddress,
     ) -> Result<SendOutcome, CoreError> {
         let text = MessageText::parse(text)?;
         let cmid = client_message_id.map(ClientMessageId::parse).transpose()?;
@@ -67,6 +71,7 @@ impl Parley {
             author_id,
             author_name,
             in_room: false,
+            from,
         };
         let effective = Effective {
             bot: &bot,
@@ -85,6 +90,7 @@ impl Parley {
         id: &RoomId,
         text: &str,
         client_message_id: Option<&str>,
+        from: ClientAddress,
     ) -> Result<SendOutcome, CoreError> {
         let text = MessageText::parse(text)?;
         let cmid = client_message_id.map(ClientMessageId::parse).transpose()?;
@@ -98,6 +104,7 @@ impl Parley {
             author_id: user.id.to_string(),
             author_name: Some(user.display_name()),
             in_room: true,
+            from,
         };
         self.send(
             principal,
@@ -132,9 +139,7 @@ impl Parley {
                 return self.resume(sender, effective, existing).await;
             }
         }
-        if wants_reply {
-            self.charge_quota(principal, effective).await?;
-        }
+        let charges = self.send_charges(principal, effective, wants_reply, sender.from)?;
         let new = NewMessage {
             role: Role::User,
             author_id: sender.author_id.clone(),
@@ -149,8 +154,16 @@ impl Parley {
             usage: None,
             client_message_id: cmid.clone(),
         };
-        let user_message = match self.ports.messages.append(&sender.conversation, &new).await {
-            Ok(m) => m,
+        // Stored and charged together: a retry that loses the race for its client id
+        // charges nothing, and a refused charge stores nothing.
+        let appended = self
+            .ports
+            .messages
+            .append_charged(&sender.conversation, &new, &charges)
+            .await;
+        let user_message = match appended {
+            Ok(Appended::Stored(m)) => m,
+            Ok(Appended::Denied { key }) => return Err(self.refusal(&charges, &key)),
             // A concurrent retry with the same id stored it first: answer as that retry will.
             Err(StoreError::AlreadyExists) if cmid.is_some() => {
                 let cmid = cmid.as_ref().ok_or(CoreError::NotFound)?;
@@ -304,39 +317,60 @@ impl Parley {
         }
     }
 
-    /// Charges, all or nothing: the bot's daily limit, then the sender's own limit (a
-    /// user's daily messages by tier, or a guest session's allowance).
-    async fn charge_quota(&self, principal: &Principal, effective: &Effective<'_>) -> Result<(), CoreError> {
+    /// What a send charges, all or nothing with the stored message: when the bot is to
+    /// answer, the bot's daily limit (except for its owner: see below) and the sender's
+    /// own limit (a user's daily messages by tier, or a guest session's allowance); and
+    /// always the sender's address's sends per minute. Quotas come first, so that a
+    /// refusal names the quota when both it and the rate are spent.
+    ///
+    /// The owner's messages on their own bot are not counted against the bot's daily
+    /// limit, only against the owner's own daily messages: guests and friends who use up
+    /// the bot's day cannot lock its owner out, and the owner never eats their share.
+    fn send_charges(
+        &self,
+        principal: &Principal,
+        effective: &Effective<'_>,
+        wants_reply: bool,
+        from: ClientAddress,
+    ) -> Result<Vec<QuotaCharge>, CoreError> {
         let bot = effective.bot;
+        let now = self.now();
         let end_of_day = Some(self.end_of_day());
-        let mut charges = vec![QuotaCharge {
-            key: self.bot_daily_key(&bot.chat_config_id),
-            limit: bot.limits.daily_messages,
-            expires_at: end_of_day,
-            scope: "the bot's daily messages",
-        }];
-        match principal {
-            Principal::User(user) => charges.push(QuotaCharge {
-                key: format!("user#{}#{}", user.id, self.now().format("%Y-%m-%d")),
-                limit: tier_of(user).user_daily_messages,
-                expires_at: end_of_day,
-                scope: "your daily messages",
-            }),
-            Principal::Guest { session_id, .. } => charges.push(QuotaCharge {
-                key: format!("guest#{session_id}"),
-                limit: bot.limits.guest_messages_per_session,
-                expires_at: None,
-                scope: "this guest session's messages",
-            }),
-            Principal::Anonymous => return Err(CoreError::Unauthorized),
-        }
-        match self.ports.quotas.try_consume(&charges).await? {
-            QuotaOutcome::Granted => Ok(()),
-            QuotaOutcome::Denied { key } => {
-                let scope = charges.iter().find(|c| c.key == key).map_or("a quota", |c| c.scope);
-                Err(CoreError::QuotaExceeded(scope))
+        let mut charges = Vec::with_capacity(3);
+        if wants_reply {
+            if !is_owner(principal, bot) {
+                charges.push(QuotaCharge {
+                    key: self.bot_daily_key(&bot.chat_config_id),
+                    limit: bot.limits.daily_messages,
+                    expires_at: end_of_day,
+                    scope: "the bot's daily messages",
+                });
+            }
+            match principal {
+                Principal::User(user) => charges.push(QuotaCharge {
+                    key: format!("user#{}#{}", user.id, now.format("%Y-%m-%d")),
+                    limit: tier_of(user).user_daily_messages,
+                    expires_at: end_of_day,
+                    scope: "your daily messages",
+                }),
+                Principal::Guest { session_id, .. } => charges.push(QuotaCharge {
+                    key: format!("guest#{session_id}"),
+                    limit: bot.limits.guest_messages_per_session,
+                    expires_at: None,
+                    scope: "this guest session's messages",
+                }),
+                Principal::Anonymous => return Err(CoreError::Unauthorized),
             }
         }
+        charges.push(limits::window_charge(
+            "sends",
+            &from.key(),
+            self.settings.rate_limits.sends_per_minute,
+            60,
+            now,
+            "messages from your network address per minute",
+        ));
+        Ok(charges)
     }
 
     /// Adds a reply's tokens to the bot's daily token counter. The reply is already

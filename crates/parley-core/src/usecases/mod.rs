@@ -17,11 +17,13 @@ pub use rooms::{JoinRoom, NewRoom};
 pub use sessions::{HistoryPage, NewSession, SessionChanges, SessionStart};
 
 use crate::error::{CoreError, StoreError};
+use crate::limits::{self, RATE_PREFIX, RateLimits};
 use crate::models::ModelCatalog;
 use crate::ports::{
     BotStore, Clock, IdSource, LlmProvider, MessageStore, PageRequest, PersonaStore, QuotaStore, RoomStore,
     SessionStore,
 };
+use crate::quota::QuotaCharge;
 use crate::values::PageLimit;
 
 /// Platform settings the use cases need.
@@ -33,6 +35,8 @@ pub struct Settings {
     pub creators_group: Option<String>,
     /// How long a model call may stay pending before a retry may take it over.
     pub pending_timeout: chrono::Duration,
+    /// Rate limits per client address and the per-bot budget of new guest sessions.
+    pub rate_limits: RateLimits,
 }
 
 impl Default for Settings {
@@ -41,6 +45,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8787".into(),
             creators_group: None,
             pending_timeout: chrono::Duration::minutes(2),
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -118,6 +123,21 @@ impl Parley {
             .and_hms_opt(0, 0, 0)
             .unwrap_or_default()
             .and_utc()
+    }
+}
+
+impl Parley {
+    /// The error for a refused charge: `RateLimited` until its window ends for a rate
+    /// counter, `QuotaExceeded` for a quota.
+    fn refusal(&self, charges: &[QuotaCharge], key: &str) -> CoreError {
+        match charges.iter().find(|c| c.key == key) {
+            Some(c) if c.key.starts_with(RATE_PREFIX) => CoreError::RateLimited {
+                scope: c.scope,
+                retry_after: limits::retry_after(c, self.now()),
+            },
+            Some(c) => CoreError::QuotaExceeded(c.scope),
+            None => CoreError::QuotaExceeded("a quota"),
+        }
     }
 }
 

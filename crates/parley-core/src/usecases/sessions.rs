@@ -6,10 +6,12 @@ use super::{Parley, found};
 use crate::bot::{BotConfig, OverridePolicy};
 use crate::error::CoreError;
 use crate::ids::{BotId, SessionId, ShareCode};
+use crate::limits::{self, ClientAddress};
 use crate::message::{Conversation, Message};
 use crate::policy::{self, BotAccess};
 use crate::ports::{MessageRange, Page, PageRequest};
 use crate::principal::Principal;
+use crate::quota::QuotaOutcome;
 use crate::session::{Overrides, Participant, Session};
 use crate::values::{PageLimit, SystemPrompt, Temperature, Title, parse_seq};
 
@@ -94,7 +96,12 @@ impl Parley {
     }
 
     /// `POST /chat-session`.
-    pub async fn start_session(&self, principal: &Principal, input: NewSession) -> Result<SessionStart, CoreError> {
+    pub async fn start_session(
+        &self,
+        principal: &Principal,
+        input: NewSession,
+        from: ClientAddress,
+    ) -> Result<SessionStart, CoreError> {
         let participant = match principal {
             Principal::User(user) => Participant::User {
                 user_id: user.id.clone(),
@@ -107,6 +114,7 @@ impl Parley {
         let (bot, share_code) = self
             .bot_for_new_conversation(principal, input.chat_config_id.as_deref(), input.share_code.as_deref())
             .await?;
+        self.charge_session_start(principal, &bot, from).await?;
         let now = self.now();
         let session = Session {
             session_id: SessionId::from_trusted(self.ports.ids.new_id()),
@@ -125,6 +133,43 @@ impl Parley {
             bot,
             needs_guest_token,
         })
+    }
+
+    /// Charges a session start, all or nothing: for a guest the bot's budget of new guest
+    /// sessions this hour (across all addresses), and for everyone the address's session
+    /// starts this minute. The bot's budget comes first, so that a refusal names the
+    /// longer wait when both are spent. Only starts that found their bot are counted.
+    async fn charge_session_start(
+        &self,
+        principal: &Principal,
+        bot: &BotConfig,
+        from: ClientAddress,
+    ) -> Result<(), CoreError> {
+        let rates = self.settings.rate_limits;
+        let now = self.now();
+        let mut charges = Vec::with_capacity(2);
+        if matches!(principal, Principal::Anonymous) {
+            charges.push(limits::window_charge(
+                "guest-sessions",
+                bot.chat_config_id.as_str(),
+                rates.guest_sessions_per_bot_per_hour,
+                3600,
+                now,
+                "new guest sessions on this bot per hour",
+            ));
+        }
+        charges.push(limits::window_charge(
+            "session-starts",
+            &from.key(),
+            rates.session_starts_per_minute,
+            60,
+            now,
+            "sessions started from your network address per minute",
+        ));
+        match self.ports.quotas.try_consume(&charges).await? {
+            QuotaOutcome::Granted => Ok(()),
+            QuotaOutcome::Denied { key } => Err(self.refusal(&charges, &key)),
+        }
     }
 
     /// The session, if the caller is its participant.

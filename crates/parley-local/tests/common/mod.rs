@@ -2,17 +2,20 @@
 //! through its merged router with `oneshot`, and a model that counts its calls.
 #![allow(dead_code)]
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use parley_core::error::LlmError;
-use parley_core::ports::{ChatReply, ChatRequest, LlmProvider};
+use parley_core::limits::RateLimits;
+use parley_core::ports::{ChatReply, ChatRequest, Clock, LlmProvider};
 use parley_llm::OfflineModel;
-use parley_local::{LocalApp, LocalConfig, build};
+use parley_local::{LocalApp, LocalConfig, build_with_clock};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tower::ServiceExt;
@@ -87,14 +90,27 @@ impl TestApp {
         Self::with_config(|_| {})
     }
 
+    /// The app with `change` applied to the test configuration. The rate limits per
+    /// address start out of the way (every test request comes from one address), so
+    /// tests of other things are not throttled; `tests/abuse.rs` sets the shipped ones.
     pub fn with_config(change: impl FnOnce(&mut LocalConfig)) -> Self {
+        Self::with_config_and_clock(change, None)
+    }
+
+    /// [`TestApp::with_config`] with the use cases' clock replaced.
+    pub fn with_config_and_clock(change: impl FnOnce(&mut LocalConfig), clock: Option<Arc<dyn Clock>>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = LocalConfig::for_data_dir(dir.path());
         // A test binary cannot serve as the PDF worker: the server binary does.
         config.pdf_worker = Some(env!("CARGO_BIN_EXE_parley").into());
+        config.rate_limits = RateLimits {
+            session_starts_per_minute: 1_000_000,
+            sends_per_minute: 1_000_000,
+            guest_sessions_per_bot_per_hour: 1_000_000,
+        };
         change(&mut config);
         let model = Arc::new(CountingModel::default());
-        let app = build(&config, Some(model.clone())).expect("the local app builds");
+        let app = build_with_clock(&config, Some(model.clone()), clock).expect("the local app builds");
         Self { app, model, dir }
     }
 
@@ -108,7 +124,17 @@ impl TestApp {
         self.app.idp.sign_in(email, &groups, now()).id_token
     }
 
+    /// Sends a request from [`PEER`], as the server's `ConnectInfo` would say.
     pub async fn send(&self, req: Request<Body>) -> Reply {
+        self.send_from(Some(PEER), req).await
+    }
+
+    /// Sends a request from `peer`, or without a peer address (as a serving loop that
+    /// did not record one).
+    pub async fn send_from(&self, peer: Option<SocketAddr>, mut req: Request<Body>) -> Reply {
+        if let Some(peer) = peer {
+            req.extensions_mut().insert(ConnectInfo(peer));
+        }
         let response = self
             .app
             .router
@@ -130,19 +156,13 @@ impl TestApp {
 
     /// A JSON request, with a bearer token when given.
     pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
-        let mut req = Request::builder()
-            .method(Method::from_bytes(method.as_bytes()).expect("method"))
-            .uri(path);
-        if let Some(t) = token {
-            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
-        }
-        let req = match body {
-            Some(b) => req
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        };
-        self.send(req.expect("request")).await
+        self.send(json_request(method, path, token, body)).await
+    }
+
+    /// `POST` with a JSON body from the peer address `peer` (`None`: no address).
+    pub async fn post_from(&self, peer: Option<SocketAddr>, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.send_from(peer, json_request("POST", path, token, Some(body)))
+            .await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
@@ -237,6 +257,35 @@ pub fn subject_of(token: &str) -> String {
         .expect("a base64url payload");
     let claims: Value = serde_json::from_slice(&bytes).expect("JSON claims");
     claims["sub"].as_str().expect("a sub claim").to_owned()
+}
+
+/// A clock that stands still.
+pub struct FixedClock(pub chrono::DateTime<chrono::Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0
+    }
+}
+
+/// The peer address of every test request unless a test picks another.
+pub const PEER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40_000);
+
+/// A JSON request, with a bearer token when given.
+pub fn json_request(method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Request<Body> {
+    let mut req = Request::builder()
+        .method(Method::from_bytes(method.as_bytes()).expect("method"))
+        .uri(path);
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    match body {
+        Some(b) => req
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(b.to_string())),
+        None => req.body(Body::empty()),
+    }
+    .expect("request")
 }
 
 pub fn now() -> u64 {
