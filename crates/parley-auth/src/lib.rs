@@ -4,8 +4,9 @@
 //!
 //! - **Cognito ID and access tokens** (RS256), checked by [`CognitoVerifier`] after
 //!   awslabs/aws-jwt-verify: exact `alg`, known `kid`, signature, `iss`, `token_use`,
-//!   `aud`/`client_id`, numeric `exp` and `nbf` with a small leeway. Keys come from a
-//!   [`JwksSource`]: [`HttpJwks`] in the cloud, [`StaticJwks`] in local mode.
+//!   `aud`/`client_id`, `exp` and `nbf` with a small leeway. Time claims (`exp`, `nbf`,
+//!   `iat`) must be JSON integers: a string, float, array or null is refused. Keys come
+//!   from a [`JwksSource`]: [`HttpJwks`] in the cloud, [`StaticJwks`] in local mode.
 //! - **Guest tokens** (HS256 with the platform's secret), issued and checked by
 //!   [`GuestTokens`], each bound to one session of one bot.
 //!

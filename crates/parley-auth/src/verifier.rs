@@ -109,8 +109,7 @@ impl CognitoVerifier {
                 }
             }
         }
-        jwt::check_exp(claims, now, config.leeway_seconds)?;
-        jwt::check_nbf(claims, now, config.leeway_seconds)?;
+        jwt::check_times(claims, now, config.leeway_seconds)?;
         let sub = jwt::required_str(claims, "sub")?.to_owned();
         let username = match jwt::optional_str(claims, "cognito:username")? {
             Some(name) => Some(name),

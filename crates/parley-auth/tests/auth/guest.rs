@@ -72,6 +72,62 @@ fn rejects_wrong_token_use() {
     assert!(matches!(guests().verify(&token, NOW), Err(AuthError::WrongTokenUse)));
 }
 
+/// Signs guest claims with the platform secret, as only the platform could.
+fn sign_guest(claims: &serde_json::Value) -> String {
+    let header = json!({ "alg": "HS256", "typ": "JWT", "kid": "parley-guest" });
+    support::sign_with(&header, claims, &EncodingKey::from_secret(SECRET), Algorithm::HS256)
+}
+
+// Protects the NumericDate rule on guest tokens (GHSA-h395-gr6q-cpjc): `exp`, `nbf` and
+// `iat` of the wrong JSON type are refused. GIVEN correctly signed guest claims that
+// verify, WHEN one time claim is a string, float, array, null, ... THEN `InvalidClaim`.
+#[test]
+fn rejects_time_claims_of_the_wrong_type() {
+    let base = json!({
+        "iss": "parley-guest", "token_use": "guest", "sid": "s", "bot": "b",
+        "iat": NOW - 60, "nbf": NOW - 60, "exp": NOW + 900,
+    });
+    assert!(
+        guests().verify(&sign_guest(&base), NOW).is_ok(),
+        "the unaltered claims must pass"
+    );
+    for (name, valid) in [("exp", NOW + 900), ("nbf", NOW - 60), ("iat", NOW - 60)] {
+        for (kind, value) in support::confused_dates(valid) {
+            let mut claims = base.clone();
+            claims[name] = value;
+            let result = guests().verify(&sign_guest(&claims), NOW);
+            assert!(
+                matches!(result, Err(AuthError::InvalidClaim(claim)) if claim == name),
+                "{kind} {name}: {result:?}"
+            );
+        }
+    }
+}
+
+// Protects `nbf` on guest tokens: the platform never sets it, but one that is present is
+// honoured, with no leeway.
+#[test]
+fn rejects_guest_token_before_nbf() {
+    let claims = json!({
+        "iss": "parley-guest", "token_use": "guest", "sid": "s", "bot": "b",
+        "nbf": NOW + 1, "exp": NOW + 900,
+    });
+    assert!(matches!(
+        guests().verify(&sign_guest(&claims), NOW),
+        Err(AuthError::NotYetValid)
+    ));
+}
+
+// Protects against never-expiring guest tokens: `exp` is required.
+#[test]
+fn rejects_guest_token_without_exp() {
+    let claims = json!({ "iss": "parley-guest", "token_use": "guest", "sid": "s", "bot": "b" });
+    assert!(matches!(
+        guests().verify(&sign_guest(&claims), NOW),
+        Err(AuthError::MissingClaim("exp"))
+    ));
+}
+
 // Protects the Cognito path: a guest token never passes as a user token.
 #[tokio::test]
 async fn cognito_verifier_rejects_guest_token() {

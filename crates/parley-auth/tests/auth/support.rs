@@ -95,3 +95,24 @@ pub fn sign_with(header: &Value, claims: &Value, key: &EncodingKey, alg: Algorit
 pub fn forge(header: &Value, claims: &Value) -> String {
     sign_with(header, claims, &test_key().encoding, Algorithm::RS256)
 }
+
+/// Values of a NumericDate claim (`exp`, `nbf`, `iat`) that are not a non-negative JSON
+/// integer, each next to `valid` (a time the claim would pass with), so that a verifier
+/// that read them as absent or coerced them would accept the token.
+pub fn confused_dates(valid: u64) -> Vec<(&'static str, Value)> {
+    vec![
+        ("string", json!(valid.to_string())),
+        ("fractional float", json!(valid as f64 + 0.5)),
+        // A whole-valued float is refused too: no issuer we accept writes floats.
+        ("whole float", json!(valid as f64)),
+        (
+            "exponent float",
+            serde_json::from_str(&format!("{valid}e0")).expect("a JSON number"),
+        ),
+        ("array", json!([valid])),
+        ("null", Value::Null),
+        ("negative", json!(-1)),
+        ("boolean", json!(true)),
+        ("object", json!({ "seconds": valid })),
+    ]
+}

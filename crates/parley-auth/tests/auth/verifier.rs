@@ -161,6 +161,41 @@ async fn rejects_string_exp() {
     assert!(matches!(result, Err(AuthError::InvalidClaim("exp"))), "{result:?}");
 }
 
+// Protects the NumericDate rule for every time claim (GHSA-h395-gr6q-cpjc): `exp`, `nbf`
+// and `iat` of the wrong JSON type (string, float, array, null, ...) are refused, never
+// read as absent or coerced. GIVEN claims that verify, WHEN one time claim is replaced by
+// a value of the wrong type (next to a time it would pass with), THEN `InvalidClaim`.
+#[tokio::test]
+async fn rejects_time_claims_of_the_wrong_type() {
+    let verifier = verifier();
+    let mut base = id_claims();
+    base["nbf"] = json!(NOW - 60);
+    let control = verifier.verify_at(&forge(&rs256_header(), &base), NOW).await;
+    assert!(control.is_ok(), "the unaltered claims must pass: {control:?}");
+    for (name, valid) in [("exp", NOW + 3600), ("nbf", NOW - 60), ("iat", NOW - 60)] {
+        for (kind, value) in support::confused_dates(valid) {
+            let mut claims = base.clone();
+            claims[name] = value;
+            let result = verifier.verify_at(&forge(&rs256_header(), &claims), NOW).await;
+            assert!(
+                matches!(result, Err(AuthError::InvalidClaim(claim)) if claim == name),
+                "{kind} {name}: {result:?}"
+            );
+        }
+    }
+}
+
+// Protects the access-token path the same way: it shares the claim checks, and must keep
+// sharing them.
+#[tokio::test]
+async fn rejects_float_exp_in_access_token() {
+    let tokens = idp().sign_in("ada@example.com", &[], NOW);
+    let mut claims = support::decode_segment(tokens.access_token.split('.').nth(1).expect("claims"));
+    claims["exp"] = json!((NOW + 3600) as f64);
+    let result = verifier().verify_at(&forge(&rs256_header(), &claims), NOW).await;
+    assert!(matches!(result, Err(AuthError::InvalidClaim("exp"))), "{result:?}");
+}
+
 // Protects against never-expiring tokens: `exp` is required.
 #[tokio::test]
 async fn rejects_missing_exp() {

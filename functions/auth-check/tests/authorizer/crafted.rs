@@ -76,6 +76,21 @@ async fn altered_claims_and_forged_signatures_are_refused() {
             "string exp",
             resign(&altered(&id, &|c| c["exp"] = json!((now() + 3600).to_string())), kid),
         ),
+        // Time claims of the wrong JSON type (GHSA-h395-gr6q-cpjc), each next to a time
+        // it would pass with: refused, never read as absent.
+        (
+            "float exp",
+            resign(&altered(&id, &|c| c["exp"] = json!((now() + 3600) as f64)), kid),
+        ),
+        ("null exp", resign(&altered(&id, &|c| c["exp"] = Value::Null), kid)),
+        (
+            "array nbf",
+            resign(&altered(&id, &|c| c["nbf"] = json!([now() - 60])), kid),
+        ),
+        (
+            "string iat",
+            resign(&altered(&access, &|c| c["iat"] = json!((now() - 60).to_string())), kid),
+        ),
         (
             "no exp",
             resign(
