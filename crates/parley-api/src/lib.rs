@@ -3,10 +3,12 @@
 //!
 //! The local `parley` server merges these very routers; each Lambda function runs one.
 //! Layout: [`routes`] (one module per function, plus the local-only dev sign-in),
-//! [`auth`] (the principal layer and its two sources), [`error`] (problem+json),
+//! [`access`] (which routes a principal may reach, and the status of a refusal),
+//! [`auth`] (the token pipeline, the principal layer and its two sources), [`error`] (problem+json),
 //! [`extract`] (extractors with problem+json rejections), [`views`] (response shapes),
 //! [`log`] (one structured line per request).
 
+pub mod access;
 pub mod auth;
 pub mod error;
 pub mod extract;

@@ -101,11 +101,14 @@ pub fn require_bot_manager(principal: &Principal, bot: &BotConfig) -> Result<Bot
 }
 
 /// A session is visible to its participant alone: its user, or the guest whose token
-/// is bound to it. Admins do not read others' conversations.
+/// is bound to it and to its bot (a token naming another bot than its session's was not
+/// issued for it). Admins do not read others' conversations.
 pub fn session_access(principal: &Principal, session: &Session) -> Result<(), CoreError> {
     let mine = match principal {
         Principal::User(user) => session.user_id() == Some(&user.id),
-        Principal::Guest { session_id, .. } => session_id == &session.session_id,
+        Principal::Guest { session_id, bot_id } => {
+            session_id == &session.session_id && bot_id == &session.chat_config_id
+        }
         Principal::Anonymous => false,
     };
     if mine { Ok(()) } else { Err(CoreError::NotFound) }

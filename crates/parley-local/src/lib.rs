@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use axum::Router;
 use parley_api::{ApiState, PrincipalSource, TokenAuthenticator};
 use parley_auth::{
-    CognitoVerifier, DevIdentityProvider, GuestTokens, StaticJwks, VerifierConfig, generate_guest_secret,
+    CognitoVerifier, DevIdentityProvider, GuestTokens, NoStatusCheck, StaticJwks, VerifierConfig, generate_guest_secret,
 };
 use parley_core::Parley;
 use parley_core::models::{DEFAULT_MODELS, ModelCatalog, ProviderKind};
@@ -127,7 +127,9 @@ pub fn build(config: &LocalConfig, llm: Option<Arc<dyn LlmProvider>>) -> anyhow:
         },
         Arc::new(StaticJwks::new(idp.jwks())),
     );
-    let source = PrincipalSource::Verifier(Arc::new(TokenAuthenticator::new(verifier, guests.clone())));
+    // The development provider cannot disable anyone: no status to ask.
+    let tokens = TokenAuthenticator::new(verifier, Arc::new(NoStatusCheck), guests.clone());
+    let source = PrincipalSource::Verifier(Arc::new(tokens));
     let api = parley_api::all_functions(ApiState::new(parley.clone(), guests));
     let router = parley_api::finish(api.merge(parley_api::routes::dev::router(idp.clone())), source);
     Ok(LocalApp { router, parley, idp })
