@@ -13,7 +13,9 @@ eval "$("$bin" bootstrap)"
 export PARLEY_TABLE PARLEY_BUCKET COGNITO_USER_POOL_ID COGNITO_CLIENT_ID
 port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log=$(mktemp)
-PARLEY_MODE=aws PORT=$port PARLEY_PUBLIC_URL="http://127.0.0.1:$port" \
+# A short user-status cache, so that the console actions below take effect in seconds.
+ttl=2
+PARLEY_MODE=aws PORT=$port PARLEY_PUBLIC_URL="http://127.0.0.1:$port" PARLEY_USER_STATUS_TTL_SECONDS=$ttl \
   PARLEY_GUEST_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n') "$bin" >"$log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
@@ -38,6 +40,31 @@ STATUS=$(curl -s -o /dev/null -w '%{http_code}' "$P/session/$SID" -H "authorizat
 [ "$STATUS" = 404 ] || fail "bob got $STATUS for the guest's session"
 STATUS=$(curl -s -o /dev/null -w '%{http_code}' "$P/chat-configs" -H "authorization: Bearer not-a-token")
 [ "$STATUS" = 401 ] || fail "a bad token got $STATUS"
+# Console actions are honoured as auth-check honours them: a disabled user and a signed-out
+# access token are refused (401) within the user-status cache's TTL.
+refused_within_ttl() { # TOKEN WHAT: polls until 401, failing after the TTL (plus a second)
+  local deadline=$(( $(date +%s%N) / 1000000 + ttl * 1000 + 1000 )) status
+  while :; do
+    status=$(curl -s -o /dev/null -w '%{http_code}' "$P/chat-configs" -H "authorization: Bearer $1")
+    [ "$status" = 401 ] && return 0
+    [ "$status" = 200 ] || fail "$2 got $status"
+    [ $(( $(date +%s%N) / 1000000 )) -lt "$deadline" ] || fail "$2 still served after ${ttl}s"
+    sleep 0.1
+  done
+}
+CAROL=$("$python" "$here/emulator-user.py" carol@example.com)
+STATUS=$(curl -s -o /dev/null -w '%{http_code}' "$P/chat-configs" -H "authorization: Bearer $CAROL")
+[ "$STATUS" = 200 ] || fail "carol got $STATUS before she was disabled"
+"$python" "$here/emulator-user.py" --disable carol@example.com
+refused_within_ttl "$CAROL" "the ID token of a disabled user"
+DAVE=$("$python" "$here/emulator-user.py" --access dave@example.com)
+STATUS=$(curl -s -o /dev/null -w '%{http_code}' "$P/chat-configs" -H "authorization: Bearer $DAVE")
+[ "$STATUS" = 200 ] || fail "dave's access token got $STATUS before he signed out"
+"$python" "$here/emulator-user.py" --sign-out "$DAVE"
+refused_within_ttl "$DAVE" "an access token after GlobalSignOut"
+# A guest token is good on its own session's routes only, with the same answers locally.
+STATUS=$(curl -s -o /dev/null -w '%{http_code}' "$P/chat-configs" -H "authorization: Bearer $GUEST")
+[ "$STATUS" = 401 ] || fail "a guest token got $STATUS off its session"
 # The emulator stopped mid-test: a problem+json 503 and no crash; back once it returns.
 kill "$PARLEY_EMULATOR_PID"
 for _ in $(seq 100); do curl -s -o /dev/null "$AWS_ENDPOINT_URL/moto-api/" || break; sleep 0.1; done

@@ -23,6 +23,8 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("the token is missing, invalid or expired")]
     InvalidToken,
+    #[error("a guest token opens only its own session's routes; sign in for more")]
+    GuestOffRoute,
     #[error("the sign-in service is unavailable")]
     AuthUnavailable,
     #[error("this route does not take that method")]
@@ -97,7 +99,7 @@ impl ApiError {
                 "Unsupported media type",
             ),
             ApiError::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large"),
-            ApiError::InvalidToken => (S::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            ApiError::InvalidToken | ApiError::GuestOffRoute => (S::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             ApiError::AuthUnavailable => (S::SERVICE_UNAVAILABLE, "service_unavailable", "Service unavailable"),
             ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed"),
             ApiError::Detailed { error, .. } => error.classify(),
@@ -122,7 +124,7 @@ impl ApiError {
                 CoreError::BotSuspended => (S::FORBIDDEN, "bot_suspended", "Bot suspended"),
                 CoreError::Llm(LlmError::Timeout) => (S::GATEWAY_TIMEOUT, "provider_timeout", "Model timeout"),
                 CoreError::Llm(LlmError::RateLimited { .. }) => (S::TOO_MANY_REQUESTS, "rate_limited", "Rate limited"),
-                CoreError::Llm(LlmError::Provider(_)) => (S::BAD_GATEWAY, "provider_error", "Model provider error"),
+                CoreError::Llm(LlmError::Provider { .. }) => (S::BAD_GATEWAY, "provider_error", "Model provider error"),
                 CoreError::Llm(LlmError::NotConfigured(_)) => (
                     S::SERVICE_UNAVAILABLE,
                     "provider_not_configured",
@@ -142,16 +144,22 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, title) = self.classify();
-        let shown = matches!(
-            self.inner(),
-            ApiError::Core(CoreError::Llm(_)) | ApiError::Pdf(PdfError::Busy { .. })
-        );
-        let detail = if status.is_server_error() && !shown {
+        let detail = match self.inner() {
+            // A model failure's `Display` names the provider and its status only; what
+            // the provider said (its `Debug`) goes to the log.
+            ApiError::Core(CoreError::Llm(e)) => {
+                if status.is_server_error() {
+                    tracing::warn!(error = ?e, code, "request failed");
+                }
+                self.to_string()
+            }
+            ApiError::Pdf(PdfError::Busy { .. }) => self.to_string(),
             // The cause goes to the log, never to the client.
-            tracing::error!(error = ?self, code, "request failed");
-            title.to_owned()
-        } else {
-            self.to_string()
+            _ if status.is_server_error() => {
+                tracing::error!(error = ?self, code, "request failed");
+                title.to_owned()
+            }
+            _ => self.to_string(),
         };
         let field = match self.inner() {
             ApiError::Core(CoreError::Validation { field, .. }) => Some(*field),

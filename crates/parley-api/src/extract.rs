@@ -144,7 +144,9 @@ impl<S: Send + Sync> FromRequestParts<S> for NotGuest {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Caller::from_request_parts(parts, state).await?.0 {
-            Principal::Guest { .. } => Err(ApiError::Core(parley_core::CoreError::Unauthorized)),
+            // Unreachable behind the principal layer, which applies the guest-route table
+            // first; a handler that takes `NotGuest` stays safe without it.
+            Principal::Guest { .. } => Err(crate::access::Refusal::GuestOffRoute.into()),
             principal => Ok(NotGuest(principal)),
         }
     }

@@ -3,11 +3,13 @@
 //!
 //! The local `parley` server merges these very routers; each Lambda function runs one.
 //! Layout: [`routes`] (one module per function, plus the local-only dev sign-in),
-//! [`auth`] (the principal layer and its two sources), [`error`] (problem+json),
+//! [`access`] (which routes a principal may reach, and the status of a refusal),
+//! [`auth`] (the token pipeline, the principal layer and its two sources), [`error`] (problem+json),
 //! [`extract`] (extractors with problem+json rejections), [`views`] (response shapes),
 //! [`log`] (one structured line per request), [`web`] (CORS and the headers browsers
 //! read).
 
+pub mod access;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -27,8 +29,8 @@ use parley_core::values::limits::BODY_MAX_BYTES;
 
 pub use auth::{AuthorizerContext, PrincipalSource, TokenAuthenticator};
 pub use error::ApiError;
-pub use web::CorsOrigins;
 pub use extract::ClientAddr;
+pub use web::CorsOrigins;
 
 /// What every handler shares.
 #[derive(Clone)]

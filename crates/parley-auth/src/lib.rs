@@ -31,5 +31,5 @@ pub use error::{AuthError, JwksError, KeyStoreError};
 pub use guest::{GUEST_KEY_ID, GuestClaims, GuestTokens, MIN_GUEST_SECRET_LEN, generate_guest_secret, is_guest_token};
 pub use jsonwebtoken::jwk::JwkSet;
 pub use jwks::{HttpJwks, JWKS_REFETCH_INTERVAL_SECONDS, JwksSource, StaticJwks};
-pub use status::{CachedUserStatus, MAX_USER_STATUS_TTL, UserStatus};
+pub use status::{CachedUserStatus, MAX_USER_STATUS_TTL, NoStatusCheck, UserStatus};
 pub use verifier::{CognitoVerifier, MAX_LEEWAY_SECONDS, TokenUse, VerifiedUser, VerifierConfig};

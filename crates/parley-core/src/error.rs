@@ -83,14 +83,74 @@ pub enum PdfError {
 }
 
 /// What a model provider can fail with.
+///
+/// The `Display` text is what a client may read: which provider failed and how (its HTTP
+/// status, at most), never what the provider said. The provider's own words stay in
+/// `message`, for the log only (keys are scrubbed before they get there).
 #[derive(Debug, thiserror::Error)]
 pub enum LlmError {
     #[error("the model provider did not answer in time")]
     Timeout,
     #[error("the model provider is rate limiting")]
     RateLimited { retry_after: Option<Duration> },
-    #[error("the model provider failed: {0}")]
-    Provider(String),
+    #[error("{}", describe(provider, *failure))]
+    Provider {
+        /// The provider's name, e.g. `OpenAI`.
+        provider: &'static str,
+        failure: ProviderFailure,
+        /// What the provider (or the transport) said; for the log, never for a client.
+        message: String,
+    },
     #[error("no provider is configured for model {0}")]
     NotConfigured(String),
+}
+
+impl LlmError {
+    pub fn provider(provider: &'static str, failure: ProviderFailure, message: impl Into<String>) -> Self {
+        Self::Provider {
+            provider,
+            failure,
+            message: message.into(),
+        }
+    }
+}
+
+/// How a provider failed, as far as a client may know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderFailure {
+    /// It answered with this HTTP error status.
+    Status(u16),
+    /// It could not be reached, or the connection broke.
+    Unreachable,
+    /// Its answer was not what its API documents.
+    Malformed,
+    /// It reported an error in the middle of a reply, or ended one early.
+    BrokeOff,
+    /// The model declined to answer (a safety or content filter).
+    Refused,
+    /// The model answered nothing.
+    Empty,
+}
+
+fn describe(provider: &str, failure: ProviderFailure) -> String {
+    match failure {
+        ProviderFailure::Status(status) => format!("{provider} answered {status}"),
+        ProviderFailure::Unreachable => format!("{provider} could not be reached"),
+        ProviderFailure::Malformed => format!("{provider} sent an answer that cannot be read"),
+        ProviderFailure::BrokeOff => format!("{provider} broke off the reply"),
+        ProviderFailure::Refused => "the model refused to answer".to_owned(),
+        ProviderFailure::Empty => format!("{provider} returned an empty answer"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_provider_error_shows_its_provider_and_status_but_not_its_message() {
+        let e = LlmError::provider("OpenAI", ProviderFailure::Status(500), "internal: db-7 is down");
+        assert_eq!(e.to_string(), "OpenAI answered 500");
+        assert!(format!("{e:?}").contains("db-7 is down"), "the log keeps the message");
+    }
 }

@@ -56,12 +56,28 @@ id_type!(
     "roomId"
 );
 
+/// Share and invite codes are secrets: compared in constant time (so the time a
+/// comparison takes says nothing about how much of a guess was right), and never
+/// printed by `Debug`, so no log line or error chain can carry one.
 macro_rules! secret_code {
     ($(#[$doc:meta])* $name:ident, $field:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Eq, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                use subtle::ConstantTimeEq;
+                bool::from(self.0.as_bytes().ct_eq(other.0.as_bytes()))
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($name), "(***)"))
+            }
+        }
 
         impl $name {
             /// Accepts 22 to 64 URL-safe characters; the id source makes 22 (128 bits).
@@ -79,13 +95,6 @@ macro_rules! secret_code {
 
             pub fn as_str(&self) -> &str {
                 &self.0
-            }
-
-            /// Whether `other` is the same code, compared in constant time so that the
-            /// time taken says nothing about how much of a guess was right.
-            pub fn matches(&self, other: &Self) -> bool {
-                let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
-                a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
             }
         }
     };
@@ -129,5 +138,21 @@ impl UserId {
 impl std::fmt::Display for UserId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_codes_compare_by_value_and_never_print() {
+        let code = ShareCode::parse("abcdefghijklmnopqrstuv").expect("a code");
+        assert_eq!(code, ShareCode::from_trusted("abcdefghijklmnopqrstuv"));
+        assert_ne!(code, ShareCode::from_trusted("abcdefghijklmnopqrstuw"));
+        assert_ne!(code, ShareCode::from_trusted("abcdefghijklmnopqrstuvw"));
+        assert_eq!(format!("{code:?}"), "ShareCode(***)");
+        let invite = InviteCode::from_trusted("ABCDEFGHIJKLMNOPQRSTUV");
+        assert!(!format!("{invite:?}").contains("ABCDEF"));
     }
 }

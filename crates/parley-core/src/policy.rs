@@ -99,7 +99,7 @@ pub fn bot_chat(principal: &Principal, bot: &BotConfig) -> Result<BotAccess, Cor
 pub fn link_still_open(bot: &BotConfig, opened_with: Option<&ShareCode>) -> Result<(), CoreError> {
     match opened_with {
         None => Ok(()),
-        Some(code) if bot.sharing.mode != SharingMode::Private && code.matches(&bot.share_code) => Ok(()),
+        Some(code) if bot.sharing.mode != SharingMode::Private && code == &bot.share_code => Ok(()),
         Some(_) => Err(CoreError::Forbidden(
             "the share link of this conversation was changed or turned off: it can be read, not continued",
         )),
@@ -107,11 +107,14 @@ pub fn link_still_open(bot: &BotConfig, opened_with: Option<&ShareCode>) -> Resu
 }
 
 /// A session is visible to its participant alone: its user, or the guest whose token
-/// is bound to it. Admins do not read others' conversations.
+/// is bound to it and to its bot (a token naming another bot than its session's was not
+/// issued for it). Admins do not read others' conversations.
 pub fn session_access(principal: &Principal, session: &Session) -> Result<(), CoreError> {
     let mine = match principal {
         Principal::User(user) => session.user_id() == Some(&user.id),
-        Principal::Guest { session_id, .. } => session_id == &session.session_id,
+        Principal::Guest { session_id, bot_id } => {
+            session_id == &session.session_id && bot_id == &session.chat_config_id
+        }
         Principal::Anonymous => false,
     };
     if mine { Ok(()) } else { Err(CoreError::NotFound) }

@@ -2,7 +2,7 @@
 //! `:streamGenerateContent?alt=sse` for streaming.
 
 use async_trait::async_trait;
-use parley_core::error::LlmError;
+use parley_core::error::{LlmError, ProviderFailure};
 use parley_core::message::{Role, Usage};
 use parley_core::ports::{ChatReply, ChatRequest, LlmProvider, ReplyStream};
 use serde::{Deserialize, Serialize};
@@ -73,9 +73,11 @@ impl LlmProvider for GeminiProvider {
             .call(&self.endpoint(), deadline, || self.request(&url, &body), |r| r.bytes())
             .await?;
         let response: WireResponse = serde_json::from_slice(&bytes).map_err(|e| {
-            LlmError::Provider(format!(
-                "{NAME} sent an answer that is not a GenerateContentResponse: {e}"
-            ))
+            LlmError::provider(
+                NAME,
+                ProviderFailure::Malformed,
+                format!("not a GenerateContentResponse: {e}"),
+            )
         })?;
         let mut reading = Reading::default();
         reading.absorb(response)?;
@@ -225,7 +227,7 @@ impl Reading {
     fn absorb(&mut self, response: WireResponse) -> Result<String, LlmError> {
         if let Some(error) = response.error {
             let message = error["message"].as_str().unwrap_or("unknown error");
-            return Err(LlmError::Provider(format!("{NAME} failed while streaming: {message}")));
+            return Err(LlmError::provider(NAME, ProviderFailure::BrokeOff, message));
         }
         if let Some(reason) = response.prompt_feedback.and_then(|f| f.block_reason) {
             return Err(refused(&reason));
@@ -257,8 +259,8 @@ impl Reading {
         if self.text.is_empty() {
             return Err(match self.finish.as_deref() {
                 Some(reason) if REFUSALS.contains(&reason) => refused(reason),
-                Some(reason) => LlmError::Provider(format!("{NAME} returned an empty answer (finishReason {reason})")),
-                None => LlmError::Provider(format!("{NAME} returned an empty answer")),
+                Some(reason) => LlmError::provider(NAME, ProviderFailure::Empty, format!("finishReason {reason}")),
+                None => LlmError::provider(NAME, ProviderFailure::Empty, "no finishReason"),
             });
         }
         Ok(self.usage.unwrap_or_default())
@@ -267,8 +269,13 @@ impl Reading {
 
 impl ChunkParser for Reading {
     fn on_data(&mut self, data: &str) -> Result<Parsed, LlmError> {
-        let response: WireResponse = serde_json::from_str(data)
-            .map_err(|e| LlmError::Provider(format!("{NAME} streamed a chunk that is not JSON: {e}")))?;
+        let response: WireResponse = serde_json::from_str(data).map_err(|e| {
+            LlmError::provider(
+                NAME,
+                ProviderFailure::Malformed,
+                format!("a streamed chunk is not JSON: {e}"),
+            )
+        })?;
         self.absorb(response).map(Parsed::Text)
     }
 
@@ -276,9 +283,11 @@ impl ChunkParser for Reading {
     /// `finishReason` before the body ended.
     fn on_end(&mut self) -> Result<Usage, LlmError> {
         if self.finish.is_none() {
-            return Err(LlmError::Provider(format!(
-                "{NAME} ended the stream before a finishReason; the reply is incomplete"
-            )));
+            return Err(LlmError::provider(
+                NAME,
+                ProviderFailure::BrokeOff,
+                "the stream ended before a finishReason",
+            ));
         }
         self.finish()
     }
@@ -327,7 +336,7 @@ fn read_error(body: &[u8]) -> ErrorDetails {
 }
 
 fn refused(reason: &str) -> LlmError {
-    LlmError::Provider(format!("the model refused to answer ({reason})"))
+    LlmError::provider(NAME, ProviderFailure::Refused, reason)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! llama.cpp server): `POST {base}/chat/completions`.
 
 use async_trait::async_trait;
-use parley_core::error::LlmError;
+use parley_core::error::{LlmError, ProviderFailure};
 use parley_core::message::{Role, Usage};
 use parley_core::ports::{ChatReply, ChatRequest, LlmProvider, ReplyStream};
 use parley_core::prompt::estimate_tokens;
@@ -57,7 +57,7 @@ impl LlmProvider for OpenAiProvider {
             .call(&self.endpoint(), deadline, || self.request(&body), |r| r.bytes())
             .await?;
         let completion: Completion = serde_json::from_slice(&bytes)
-            .map_err(|e| LlmError::Provider(format!("{NAME} sent an answer that is not a chat completion: {e}")))?;
+            .map_err(|e| LlmError::provider(NAME, ProviderFailure::Malformed, format!("not a chat completion: {e}")))?;
         let choice = completion.choices.into_iter().next();
         let (message, finish) = match choice {
             Some(c) => (c.message, c.finish_reason),
@@ -212,11 +212,16 @@ impl ChunkParser for StreamParser {
             });
             return Ok(Parsed::Finished(usage));
         }
-        let chunk: Chunk = serde_json::from_str(data)
-            .map_err(|e| LlmError::Provider(format!("{NAME} streamed a chunk that is not JSON: {e}")))?;
+        let chunk: Chunk = serde_json::from_str(data).map_err(|e| {
+            LlmError::provider(
+                NAME,
+                ProviderFailure::Malformed,
+                format!("a streamed chunk is not JSON: {e}"),
+            )
+        })?;
         if let Some(error) = chunk.error {
             let message = error["message"].as_str().unwrap_or("unknown error");
-            return Err(LlmError::Provider(format!("{NAME} failed while streaming: {message}")));
+            return Err(LlmError::provider(NAME, ProviderFailure::BrokeOff, message));
         }
         if let Some(usage) = chunk.usage {
             self.usage = Some(usage.into());
@@ -236,9 +241,11 @@ impl ChunkParser for StreamParser {
     }
 
     fn on_end(&mut self) -> Result<Usage, LlmError> {
-        Err(LlmError::Provider(format!(
-            "{NAME} ended the stream before [DONE]; the reply is incomplete"
-        )))
+        Err(LlmError::provider(
+            NAME,
+            ProviderFailure::BrokeOff,
+            "the stream ended before [DONE]",
+        ))
     }
 }
 
@@ -271,14 +278,14 @@ fn read_error(body: &[u8]) -> ErrorDetails {
 }
 
 fn refused(refusal: &str) -> LlmError {
-    LlmError::Provider(format!("the model refused to answer ({refusal})"))
+    LlmError::provider(NAME, ProviderFailure::Refused, refusal)
 }
 
 fn empty(finish: Option<&str>) -> LlmError {
     match finish {
-        Some("content_filter") => LlmError::Provider("the model refused to answer (content_filter)".into()),
-        Some(reason) => LlmError::Provider(format!("{NAME} returned an empty answer (finish_reason {reason})")),
-        None => LlmError::Provider(format!("{NAME} returned an empty answer")),
+        Some("content_filter") => LlmError::provider(NAME, ProviderFailure::Refused, "finish_reason content_filter"),
+        Some(reason) => LlmError::provider(NAME, ProviderFailure::Empty, format!("finish_reason {reason}")),
+        None => LlmError::provider(NAME, ProviderFailure::Empty, "no finish_reason"),
     }
 }
 

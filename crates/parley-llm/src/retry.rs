@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use parley_core::error::LlmError;
+use parley_core::error::{LlmError, ProviderFailure};
 use rand::Rng;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
@@ -129,23 +129,30 @@ impl Transport {
                 },
             };
             if !failure.retryable || retry >= self.policy.max_retries {
-                return Err(failure.error);
+                return Err(give_up(failure.error));
             }
             let wait = failure.hint.unwrap_or_else(|| self.policy.backoff(retry));
             if Instant::now() + wait >= deadline {
-                return Err(failure.error);
+                return Err(give_up(failure.error));
             }
             tracing::warn!(
                 provider = endpoint.provider,
                 retry = retry + 1,
                 wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                error = %failure.error,
+                error = ?failure.error,
                 "model call failed; retrying"
             );
             tokio::time::sleep(wait).await;
             retry += 1;
         }
     }
+}
+
+/// Logs the failure that ends a call, with what the provider said (keys already
+/// scrubbed); the client will read only the error's `Display`.
+fn give_up(error: LlmError) -> LlmError {
+    tracing::warn!(error = ?error, "model call failed");
+    error
 }
 
 /// One provider's API, as the retry loop needs to know it.
@@ -193,13 +200,9 @@ impl Failure {
         while let Some(inner) = cause.source() {
             cause = inner;
         }
-        let message = format!(
-            "cannot reach {}: {}",
-            endpoint.provider,
-            endpoint.redact(&cause.to_string())
-        );
+        let message = endpoint.redact(&cause.to_string());
         Self {
-            error: LlmError::Provider(message),
+            error: LlmError::provider(endpoint.provider, ProviderFailure::Unreachable, message),
             retryable: !error.is_builder(),
             hint: None,
         }
@@ -214,14 +217,8 @@ impl Endpoint<'_> {
         if message.chars().count() > 300 {
             message = message.chars().take(300).chain(['…']).collect();
         }
-        let provider_error = || {
-            let text = if message.is_empty() {
-                format!("{} answered {}", self.provider, status.as_u16())
-            } else {
-                format!("{} answered {}: {message}", self.provider, status.as_u16())
-            };
-            LlmError::Provider(text)
-        };
+        let provider_error =
+            || LlmError::provider(self.provider, ProviderFailure::Status(status.as_u16()), message.clone());
         match status.as_u16() {
             429 => match details.quota {
                 Quota::Transient => Failure {

@@ -65,7 +65,11 @@ mod tests {
     #[async_trait]
     impl LlmProvider for Streamer {
         async fn complete(&self, _: &ChatRequest) -> Result<ChatReply, LlmError> {
-            Err(LlmError::Provider("complete was called instead of stream".into()))
+            Err(LlmError::provider(
+                "test",
+                parley_core::error::ProviderFailure::Malformed,
+                "complete was called instead of stream",
+            ))
         }
 
         async fn stream(&self, _: &ChatRequest) -> Result<ReplyStream, LlmError> {

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use parley_core::error::LlmError;
+use parley_core::error::{LlmError, ProviderFailure};
 use parley_core::message::Usage;
 use parley_core::ports::{ReplyStream, StreamEvent};
 use tokio::time::Instant;
@@ -124,8 +124,9 @@ impl<P: ChunkParser> State<P> {
                 Err(_) => return self.finish(Err(LlmError::Timeout)),
                 Ok(Some(Ok(bytes))) => self.queue.extend(self.decoder.push(&bytes)),
                 Ok(Some(Err(e))) => {
-                    let message = format!("{} broke off the reply: {}", self.provider, e.without_url());
-                    return self.finish(Err(LlmError::Provider(message)));
+                    let error =
+                        LlmError::provider(self.provider, ProviderFailure::BrokeOff, e.without_url().to_string());
+                    return self.finish(Err(error));
                 }
                 Ok(None) => {
                     let end = self.parser.on_end().map(StreamEvent::Done);

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{collect, fast_policy, request, requests_received, sse, transport};
-use parley_core::error::LlmError;
+use parley_core::error::{LlmError, ProviderFailure};
 use parley_core::message::Usage;
 use parley_core::ports::{LlmProvider, StreamEvent};
 use parley_llm::{ApiKey, GeminiConfig, GeminiProvider, RetryPolicy};
@@ -126,11 +126,19 @@ async fn client_errors_fail_at_once_with_the_provider_message() {
         let server = MockServer::start().await;
         generate_mock(&server, error(code, status, message, details), None, Some(1)).await;
         let err = complete(&server).await.expect_err("an error");
-        let LlmError::Provider(text) = &err else {
+        let LlmError::Provider {
+            failure,
+            message: logged,
+            ..
+        } = &err
+        else {
             panic!("{code}: {err:?}")
         };
-        assert_eq!(text, &format!("Gemini answered {code}: {status}: {message}"));
-        assert!(!text.contains(KEY));
+        assert_eq!(*failure, ProviderFailure::Status(code));
+        // The client reads the provider and the status; the log keeps what Gemini said.
+        assert_eq!(err.to_string(), format!("Gemini answered {code}"));
+        assert_eq!(logged, &format!("{status}: {message}"));
+        assert!(!logged.contains(KEY));
     }
 }
 
@@ -261,7 +269,7 @@ async fn a_malformed_success_body_is_a_provider_error() {
     .await;
     let err = complete(&server).await.expect_err("an error");
     assert!(
-        matches!(&err, LlmError::Provider(m) if m.contains("not a GenerateContentResponse")),
+        matches!(&err, LlmError::Provider { failure: ProviderFailure::Malformed, message, .. } if message.contains("not a GenerateContentResponse")),
         "{err:?}"
     );
 }
@@ -286,7 +294,7 @@ async fn safety_blocks_are_clear_errors_not_empty_replies() {
         generate_mock(&server, ResponseTemplate::new(200).set_body_json(body), None, Some(1)).await;
         let err = complete(&server).await.expect_err("a refusal");
         assert!(
-            matches!(&err, LlmError::Provider(m) if m == "the model refused to answer (SAFETY)"),
+            matches!(&err, LlmError::Provider { failure: ProviderFailure::Refused, message, .. } if message == "SAFETY"),
             "{err:?}"
         );
     }
@@ -364,7 +372,7 @@ async fn a_stream_cut_before_its_finish_reason_ends_with_an_error() {
     assert_eq!(events.len(), 2, "{events:?}");
     assert!(matches!(&events[0], Ok(StreamEvent::Delta(t)) if t == "On the "));
     assert!(
-        matches!(&events[1], Err(LlmError::Provider(m)) if m.contains("incomplete")),
+        matches!(&events[1], Err(LlmError::Provider { failure: ProviderFailure::BrokeOff, message, .. }) if message.contains("before a finishReason")),
         "{events:?}"
     );
 }
@@ -383,7 +391,7 @@ async fn a_blocked_stream_is_a_refusal() {
     )
     .await;
     assert!(
-        matches!(&events[..], [Err(LlmError::Provider(m))] if m == "the model refused to answer (PROHIBITED_CONTENT)"),
+        matches!(&events[..], [Err(LlmError::Provider { failure: ProviderFailure::Refused, message, .. })] if message == "PROHIBITED_CONTENT"),
         "{events:?}"
     );
 }

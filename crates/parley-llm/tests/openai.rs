@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{fast_policy, request, requests_received, transport};
-use parley_core::error::LlmError;
+use parley_core::error::{LlmError, ProviderFailure};
 use parley_core::message::Usage;
 use parley_core::ports::LlmProvider;
 use parley_llm::{ApiKey, MaxTokensField, OpenAiConfig, OpenAiProvider, RetryPolicy};
@@ -147,11 +147,21 @@ async fn client_errors_fail_at_once_with_the_provider_message_and_no_key() {
             .complete(&request("gpt-4o-mini"))
             .await
             .expect_err("an error");
-        let LlmError::Provider(text) = &err else {
+        let LlmError::Provider {
+            failure,
+            message: logged,
+            ..
+        } = &err
+        else {
             panic!("{status}: {err:?}")
         };
-        assert!(text.starts_with(&format!("OpenAI answered {status}: ")), "{text}");
-        assert!(!text.contains("0123456789"), "the key leaked: {text}");
+        assert_eq!(*failure, ProviderFailure::Status(status));
+        assert_eq!(err.to_string(), format!("OpenAI answered {status}"));
+        assert!(
+            logged.starts_with(&message[..20]),
+            "the log keeps the message: {logged}"
+        );
+        assert!(!logged.contains("0123456789"), "the key leaked: {logged}");
     }
 }
 
@@ -246,7 +256,7 @@ async fn insufficient_quota_is_not_retried() {
         .await
         .expect_err("no credit");
     assert!(
-        matches!(&err, LlmError::Provider(m) if m.contains("exceeded your current quota")),
+        matches!(&err, LlmError::Provider { failure: ProviderFailure::Status(429), message, .. } if message.contains("exceeded your current quota")),
         "{err:?}"
     );
 }
@@ -328,7 +338,7 @@ async fn a_malformed_success_body_is_a_provider_error() {
         .await
         .expect_err("an error");
     assert!(
-        matches!(&err, LlmError::Provider(m) if m.contains("not a chat completion")),
+        matches!(&err, LlmError::Provider { failure: ProviderFailure::Malformed, message, .. } if message.contains("not a chat completion")),
         "{err:?}"
     );
 }
@@ -345,7 +355,13 @@ async fn an_unreachable_server_is_a_provider_error() {
         .await
         .expect_err("no server");
     assert!(
-        matches!(&err, LlmError::Provider(m) if m.starts_with("cannot reach OpenAI")),
+        matches!(
+            &err,
+            LlmError::Provider {
+                failure: ProviderFailure::Unreachable,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }

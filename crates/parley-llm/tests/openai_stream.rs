@@ -4,7 +4,7 @@
 mod common;
 
 use common::{collect, fast_policy, request, sse, transport};
-use parley_core::error::LlmError;
+use parley_core::error::{LlmError, ProviderFailure};
 use parley_core::message::Usage;
 use parley_core::ports::{LlmProvider, StreamEvent};
 use parley_llm::{ApiKey, OpenAiConfig, OpenAiProvider};
@@ -105,7 +105,7 @@ async fn a_stream_cut_before_done_ends_with_an_error() {
     assert!(matches!(&events[0], Ok(StreamEvent::Delta(t)) if t == "On the "));
     assert!(matches!(&events[1], Ok(StreamEvent::Delta(t)) if t == "isl"));
     assert!(
-        matches!(&events[2], Err(LlmError::Provider(m)) if m.contains("before [DONE]")),
+        matches!(&events[2], Err(LlmError::Provider { failure: ProviderFailure::BrokeOff, message, .. }) if message.contains("before [DONE]")),
         "{events:?}"
     );
 }
@@ -123,5 +123,11 @@ async fn a_stream_refused_up_front_is_an_error_not_a_stream() {
     )
     .await;
     let result = provider(&server).stream(&request("gpt-4o-mini")).await;
-    assert!(matches!(result, Err(LlmError::Provider(ref m)) if m.contains("401")));
+    assert!(matches!(
+        result,
+        Err(LlmError::Provider {
+            failure: ProviderFailure::Status(401),
+            ..
+        })
+    ));
 }

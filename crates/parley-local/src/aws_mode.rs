@@ -1,13 +1,14 @@
 //! `PARLEY_MODE=aws`: the local server on the AWS adapters (a real account, or the local
 //! emulator with `AWS_ENDPOINT_URL`), for debugging the cloud path in one process. The
-//! same configuration as the Lambda functions; tokens are Cognito's, verified here by the
-//! same verifier `auth-check` uses (without its user-status check).
+//! same configuration as the Lambda functions; tokens are Cognito's, run through the very
+//! pipeline `auth-check` runs (verification, then the user's status: a user disabled or
+//! signed out in the console is refused within `PARLEY_USER_STATUS_TTL_SECONDS`).
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
-use parley_api::{PrincipalSource, TokenAuthenticator};
+use parley_api::PrincipalSource;
 use parley_runtime::{AuthCheckConfig, FunctionConfig};
 
 /// The merged router over DynamoDB, S3 and Cognito, configured as the functions are.
@@ -27,12 +28,13 @@ pub async fn build_aws() -> anyhow::Result<Router> {
     let state = parley_runtime::api_state(&functions, &sdk)
         .context("cannot assemble the app on AWS")?
         .with_pdf_extractor(pdf);
-    let verifier = parley_runtime::cognito_verifier(&auth).context("cannot build the HTTP client")?;
-    let source = PrincipalSource::Verifier(Arc::new(TokenAuthenticator::new(verifier, state.guests.clone())));
+    let tokens = parley_runtime::token_authenticator(&auth, &sdk).context("cannot build the token pipeline")?;
+    let source = PrincipalSource::Verifier(Arc::new(tokens));
     tracing::info!(
         table = functions.aws.table,
         bucket = functions.aws.bucket,
         jwks = auth.jwks_url,
+        user_status_ttl_s = auth.user_status_ttl.as_secs(),
         "PARLEY_MODE=aws"
     );
     Ok(parley_api::finish_with(

@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use axum::Router;
 use parley_api::{ApiState, CorsOrigins, PrincipalSource, TokenAuthenticator};
 use parley_auth::{
-    CognitoVerifier, DevIdentityProvider, GuestTokens, StaticJwks, VerifierConfig, generate_guest_secret,
+    CognitoVerifier, DevIdentityProvider, GuestTokens, NoStatusCheck, StaticJwks, VerifierConfig, generate_guest_secret,
 };
 use parley_core::Parley;
 use parley_core::limits::RateLimits;
@@ -191,7 +191,9 @@ pub fn build_with_clock(
         },
         Arc::new(StaticJwks::new(idp.jwks())),
     );
-    let source = PrincipalSource::Verifier(Arc::new(TokenAuthenticator::new(verifier, guests.clone())));
+    // The development provider cannot disable anyone: no status to ask.
+    let tokens = TokenAuthenticator::new(verifier, Arc::new(NoStatusCheck), guests.clone());
+    let source = PrincipalSource::Verifier(Arc::new(tokens));
     let pdf = pdf_extractor(config.pdf, config.pdf_worker.as_deref())?;
     let mut api = parley_api::all_functions(ApiState::new(parley.clone(), guests).with_pdf_extractor(pdf));
     if config.dev_sign_in {

@@ -216,6 +216,41 @@ async fn a_provider_that_keeps_failing_is_a_502_and_the_message_stays_failed() {
     assert_eq!(messages[0]["status"], "failed");
 }
 
+/// Protects what a 502 tells the client (issue 7, item 12): the provider's name and its
+/// HTTP status, never the provider's own words, which may describe its internals or quote
+/// the request. GIVEN OpenAI and Gemini answering 500 with a distinctive message WHEN a
+/// session's message is sent THEN the problem names the provider and status only.
+#[tokio::test]
+async fn a_502_names_the_provider_and_status_but_not_the_provider_s_message() {
+    const SECRET: &str = "shard db-7 at 10.2.3.4 is down";
+    let (t, servers) = app().await;
+    Mock::given(method("POST"))
+        .and(path(OPENAI_PATH))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"error": {
+            "message": SECRET, "type": "server_error", "param": null, "code": null}})))
+        .mount(&servers.openai)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(GEMINI_PATH))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"error": {
+            "code": 500, "message": SECRET, "status": "INTERNAL"}})))
+        .mount(&servers.gemini)
+        .await;
+    let alice = t.token("alice@example.com", &[]);
+    for (model, provider) in [("gpt-4o-mini", "OpenAI"), ("gemini-2.0-flash", "Gemini")] {
+        let bot_id = bot(&t, &alice, model).await;
+        let (session, _) = t.start_session(Some(&alice), &bot_id).await;
+        let failed = t.say(&alice, &session, "hello?").await;
+        failed.expect(502, Some("provider_error"));
+        let text = failed.body.to_string();
+        assert!(
+            !text.contains("db-7"),
+            "{model}: the provider's message reached the client: {text}"
+        );
+        assert_eq!(failed.body["detail"], format!("{provider} answered 500"), "{text}");
+    }
+}
+
 /// Protects rate limits end to end: a provider that keeps answering 429 is retried,
 /// then the client gets 429 rate_limited with a Retry-After header, message failed.
 #[tokio::test]

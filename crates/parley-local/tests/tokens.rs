@@ -514,3 +514,33 @@ async fn forged_or_expired_guest_tokens_are_401() {
     }
     assert_eq!(t.calls(), 0, "no model call with a refused guest token");
 }
+
+/// A guest token is bound to its session's bot as well (issue 7, item 13): one that names
+/// another bot than its session's was not issued for that session. GIVEN a token signed
+/// with the platform's secret for this session but another (shared) bot WHEN it reads,
+/// changes or sends in the session THEN it is a 404 and the model is not called.
+#[tokio::test]
+async fn a_guest_token_naming_another_bot_than_its_session_s_is_refused() {
+    let g = guests().await;
+    let t = &g.t;
+    let alice = t.token("alice@example.com", &[]);
+    let other_bot = t.create_bot(&alice, json!({})).await["chatConfigId"]
+        .as_str()
+        .expect("a bot id")
+        .to_owned();
+    let ours = GuestTokens::new(GUEST_KEY.as_bytes()).expect("the guest secret");
+    let rebound = ours.issue(&g.session, &other_bot, now(), 3600);
+    let path = format!("/session/{}", g.session);
+    t.get(&path, Some(&rebound)).await.expect(404, Some("not_found"));
+    t.get(&format!("{path}/messages"), Some(&rebound))
+        .await
+        .expect(404, Some("not_found"));
+    t.call("PUT", &path, Some(&rebound), Some(json!({"title": "taken"})))
+        .await
+        .expect(404, Some("not_found"));
+    t.say(&rebound, &g.session, "hi").await.expect(404, Some("not_found"));
+    assert_eq!(t.calls(), 0, "no model call with a token bound to another bot");
+    // A control: the same session with its own bot is served.
+    let right = ours.issue(&g.session, &g.bot, now(), 3600);
+    t.get(&path, Some(&right)).await.expect(200, None);
+}

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request};
 use lambda_runtime::LambdaEvent;
+use parley_api::TokenAuthenticator;
 use parley_auth::{CachedUserStatus, CognitoVerifier, GuestTokens, HttpJwks, VerifierConfig};
 use parley_aws::cognito::CognitoUserStatus;
 
@@ -80,8 +81,14 @@ pub fn cognito_verifier(config: &AuthCheckConfig) -> Result<CognitoVerifier, req
     ))
 }
 
-/// The authorizer with its clients built once: the JWKS is fetched on the first token.
-pub fn authorizer(config: &AuthCheckConfig, sdk: &aws_config::SdkConfig) -> Result<Authorizer, lambda_runtime::Error> {
+/// The principal pipeline of the cloud, with its clients built once (the JWKS is fetched
+/// on the first token): the pool's verifier, each user's status asked of Cognito and
+/// cached for `user_status_ttl`, and guest tokens. `auth-check` runs it, and so does the
+/// local server in `PARLEY_MODE=aws`.
+pub fn token_authenticator(
+    config: &AuthCheckConfig,
+    sdk: &aws_config::SdkConfig,
+) -> anyhow::Result<TokenAuthenticator> {
     let verifier = cognito_verifier(config)?;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(sdk);
     let status = CachedUserStatus::new(
@@ -89,7 +96,12 @@ pub fn authorizer(config: &AuthCheckConfig, sdk: &aws_config::SdkConfig) -> Resu
         config.user_status_ttl,
     );
     let guests = GuestTokens::new(config.guest_key.as_bytes())?;
-    Ok(Authorizer::new(verifier, Arc::new(status), guests))
+    Ok(TokenAuthenticator::new(verifier, Arc::new(status), Arc::new(guests)))
+}
+
+/// The authorizer over [`token_authenticator`].
+pub fn authorizer(config: &AuthCheckConfig, sdk: &aws_config::SdkConfig) -> Result<Authorizer, lambda_runtime::Error> {
+    Ok(Authorizer::new(token_authenticator(config, sdk)?))
 }
 
 /// The Lambda handler of `auth-check`.
@@ -97,5 +109,5 @@ pub async fn authorize(
     authorizer: &Authorizer,
     event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>,
 ) -> Result<ApiGatewayV2CustomAuthorizerSimpleResponse, lambda_runtime::Error> {
-    Ok(authorizer.decide(&event.payload).await?.into_response())
+    Ok(authorizer::into_response(&authorizer.decide(&event.payload).await))
 }

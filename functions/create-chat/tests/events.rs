@@ -29,3 +29,29 @@ async fn an_anonymous_caller_cannot_create_a_bot() {
     assert_eq!(status, 401, "{problem}");
     assert_eq!(problem["code"], "unauthorized");
 }
+
+/// Protects the refusals `auth-check` hands over in its context (issue 7, item 13): the
+/// function answers each with the status and problem+json the local server gives, and
+/// creates nothing.
+#[tokio::test]
+async fn a_refusal_in_the_authorizer_context_is_answered_as_locally() {
+    let [create_chat] = emulator_functions(["create-chat"]).await;
+    for (refusal, status, code) in [
+        ("invalid_token", 401, "unauthorized"),
+        ("guest_off_route", 401, "unauthorized"),
+        ("unavailable", 503, "service_unavailable"),
+        ("something-new", 401, "unauthorized"),
+    ] {
+        let fixture = CREATE.replace(
+            r#""kind": "user""#,
+            &format!(r#""kind": "refused", "refusal": "{refusal}""#),
+        );
+        assert_ne!(fixture, CREATE, "the fixture names a user");
+        let (got, problem) = call(&create_chat, event(&fixture, &[])).await;
+        assert_eq!(
+            (got, problem["code"].as_str()),
+            (status, Some(code)),
+            "{refusal}: {problem}"
+        );
+    }
+}

@@ -233,8 +233,10 @@ impl Parley {
         // A malformed code cannot name a bot: not found, like a rotated one.
         let code = ShareCode::parse(code).map_err(|_| CoreError::NotFound)?;
         let bot = found(self.ports.bots.find_by_share_code(&code).await)?;
-        // A private bot has its link turned off.
-        if bot.sharing.mode == SharingMode::Private {
+        // The store's lookup found a candidate; the code itself is compared here, in
+        // constant time, whatever the store's index matched on. A private bot has its
+        // link turned off.
+        if bot.share_code != code || bot.sharing.mode == SharingMode::Private {
             Err(CoreError::NotFound)
         } else {
             Ok(bot)

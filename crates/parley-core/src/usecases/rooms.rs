@@ -85,7 +85,7 @@ impl Parley {
         let user = policy::require_user(principal)?;
         let code = InviteCode::parse(&input.invite_code).map_err(|_| CoreError::NotFound)?;
         let room = found(self.ports.rooms.get(id).await)?;
-        if !room.invite_code.matches(&code) {
+        if room.invite_code != code {
             return Err(CoreError::NotFound);
         }
         let bot = found(self.ports.bots.get(&room.chat_config_id).await)?;

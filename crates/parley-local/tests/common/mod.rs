@@ -36,7 +36,11 @@ impl LlmProvider for CountingModel {
             seen.push(request.clone());
         }
         if self.fail.load(Ordering::SeqCst) {
-            return Err(LlmError::Provider("the test asked this call to fail".into()));
+            return Err(LlmError::provider(
+                "test",
+                parley_core::error::ProviderFailure::Status(500),
+                "the test asked this call to fail",
+            ));
         }
         OfflineModel.complete(request).await
     }

@@ -4,7 +4,7 @@ use parley_auth::GuestTokens;
 use parley_runtime::testing::TEST_GUEST_KEY;
 use serde_json::json;
 
-use crate::support::{Pool, assert_denied, authorize};
+use crate::support::{Pool, assert_denied, assert_refused, authorize};
 
 const SESSION: &str = "01JDQ0000000000000000000AA";
 const BOT: &str = "01JDQ0000000000000000000BB";
@@ -51,23 +51,44 @@ async fn a_guest_token_opens_only_its_own_sessions_routes() {
             "{method} {path}"
         );
     }
+    // The table itself is tested in `parley_api::access`; here, that auth-check uses it.
     let other_session = "/session/01JDQ0000000000000000000CC";
     let other_messages = format!("{other_session}/messages");
     let sneaky = format!("/session/{SESSION}/../01JDQ0000000000000000000CC");
+    for (method, path) in [("GET", other_session), ("GET", other_messages.as_str())] {
+        assert_refused(
+            &authorize(&authorizer, method, path, Some(&token)).await,
+            "other_session",
+            &format!("{method} {path}"),
+        );
+    }
     for (method, path) in [
-        ("GET", other_session),
-        ("GET", other_messages.as_str()),
         ("GET", "/chat-configs"),
         ("POST", "/create-chat"),
+        ("GET", "/share/abcdefghijklmnopqrstuv"),
         ("GET", "/session-message"),
         ("POST", "/room/01JDQ0000000000000000000DD/messages"),
         ("GET", sneaky.as_str()),
     ] {
-        assert_denied(
+        assert_refused(
             &authorize(&authorizer, method, path, Some(&token)).await,
+            "guest_off_route",
             &format!("{method} {path}"),
         );
     }
+}
+
+/// A named stage's prefix is not part of the route the guest rules see.
+#[tokio::test]
+async fn guest_routes_are_matched_without_the_stage_prefix() {
+    let pool = Pool::new().await;
+    let authorizer = pool.authorizer(60);
+    let token = guest_token(SESSION, 3600);
+    let mut event = crate::support::event("GET", &format!("/prod/session/{SESSION}"), Some(&token));
+    event.payload.request_context.stage = Some("prod".into());
+    let response = parley_runtime::authorize(&authorizer, event).await.expect("a decision");
+    let response = serde_json::to_value(response).expect("JSON");
+    assert_eq!(response["context"]["kind"], "guest", "{response}");
 }
 
 #[tokio::test]

@@ -10,9 +10,10 @@ use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, Messag
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey};
+use parley_api::TokenAuthenticator;
 use parley_auth::{
-    AuthError, CognitoVerifier, DevIdentityProvider, GuestTokens, HttpJwks, JwkSet, JwksSource, UserStatus,
-    VerifiedUser, VerifierConfig,
+    AuthError, CognitoVerifier, DevIdentityProvider, GuestTokens, HttpJwks, JwkSet, JwksSource, NoStatusCheck,
+    VerifierConfig,
 };
 use parley_aws::cognito::ensure_cognito;
 use parley_runtime::lambda_runtime::{Context, LambdaEvent};
@@ -103,11 +104,11 @@ impl Pool {
             },
             Arc::new(jwks),
         );
-        Authorizer::new(
+        Authorizer::new(TokenAuthenticator::new(
             verifier,
-            Arc::new(EveryoneActive),
-            GuestTokens::new(TEST_GUEST_KEY.as_bytes()).expect("key"),
-        )
+            Arc::new(NoStatusCheck),
+            Arc::new(GuestTokens::new(TEST_GUEST_KEY.as_bytes()).expect("key")),
+        ))
     }
 
     /// A confirmed user with a permanent password, in `groups`, signed in by
@@ -173,15 +174,6 @@ impl Pool {
 
 fn reqwest_client() -> reqwest::Client {
     reqwest::Client::new()
-}
-
-struct EveryoneActive;
-
-#[async_trait]
-impl UserStatus for EveryoneActive {
-    async fn is_active(&self, _: &VerifiedUser, _: &str) -> Result<bool, AuthError> {
-        Ok(true)
-    }
 }
 
 /// The emulator's JWKS plus the test key.
@@ -271,9 +263,26 @@ pub async fn bearer(authorizer: &Authorizer, token: &str) -> Value {
     authorize(authorizer, "GET", "/chat-configs", Some(&format!("Bearer {token}"))).await
 }
 
-/// Asserts a refusal, with `why` in the message.
+/// Asserts that the token was refused as invalid, with `why` in the message: the
+/// function will answer 401 (refusals travel in the context, see `parley_api::access`).
 pub fn assert_denied(response: &Value, why: &str) {
-    assert_eq!(response["isAuthorized"], false, "{why}: {response}");
+    assert_refused(response, "invalid_token", why);
+}
+
+/// Asserts the refusal the function will answer.
+pub fn assert_refused(response: &Value, refusal: &str, why: &str) {
+    assert_eq!(
+        response["context"],
+        json!({"kind": "refused", "refusal": refusal}),
+        "{why}: {response}"
+    );
+    // What the functions make of it: that refusal, never a principal.
+    let context = response["context"].as_object().expect("a context");
+    assert_eq!(
+        parley_api::auth::principal_from_authorizer(context).map_err(|r| r.as_str()),
+        Err(refusal),
+        "{why}"
+    );
 }
 
 pub fn assert_user(response: &Value, sub: &str) {
