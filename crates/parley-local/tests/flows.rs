@@ -338,12 +338,20 @@ async fn owners_see_todays_messages_and_tokens() {
     let alice = t.token("alice@example.com", &[]);
     let bot = t.create_bot(&alice, json!({})).await;
     let id = bot["chatConfigId"].as_str().expect("id");
+    // The owner's own message: its tokens count, but not against the bot's daily
+    // messages, which are the share of everyone else.
     let (session, _) = t.start_session(Some(&alice), id).await;
     let sent = t.say(&alice, &session, "count me").await;
     let usage = &sent.body["usage"];
     let tokens = usage["inputTokens"].as_u64().unwrap_or(0) + usage["outputTokens"].as_u64().unwrap_or(0);
+    assert!(tokens > 0);
+    let view = t.get(&format!("/chat-config/{id}"), Some(&alice)).await;
+    assert_eq!(view.body["messagesToday"], 0);
+    assert_eq!(view.body["tokensToday"].as_u64(), Some(tokens), "{}", view.body);
+    // A guest's message counts in both.
+    let (guest_session, guest) = t.start_session(None, id).await;
+    t.say(&guest, &guest_session, "count me too").await.expect(200, None);
     let view = t.get(&format!("/chat-config/{id}"), Some(&alice)).await;
     assert_eq!(view.body["messagesToday"], 1);
-    assert_eq!(view.body["tokensToday"].as_u64(), Some(tokens), "{}", view.body);
-    assert!(tokens > 0);
+    assert!(view.body["tokensToday"].as_u64() > Some(tokens), "{}", view.body);
 }

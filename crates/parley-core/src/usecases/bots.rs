@@ -175,7 +175,12 @@ impl Parley {
         if expected_version.is_some_and(|v| v != read_version) {
             return Err(CoreError::PreconditionFailed);
         }
+        let was_shared = bot.sharing.mode != SharingMode::Private;
         self.apply_fields(&mut bot, fields, tier_of(user))?;
+        if was_shared && bot.sharing.mode == SharingMode::Private {
+            // Turning sharing off revokes the link for good: sharing again gives a new one.
+            bot.share_code = ShareCode::from_trusted(self.ports.ids.new_secret());
+        }
         self.save(&mut bot, read_version).await?;
         Ok(bot)
     }

@@ -89,8 +89,8 @@ impl Parley {
             return Err(CoreError::NotFound);
         }
         let bot = found(self.ports.bots.get(&room.chat_config_id).await)?;
-        policy::bot_chat(principal, &bot)?;
         policy::link_still_open(&bot, room.share_code.as_ref())?;
+        policy::bot_chat(principal, &bot)?;
         self.ports.rooms.add_member(id, &self.member(user)).await?;
         Ok(room)
     }
