@@ -9,8 +9,16 @@ macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $field:literal) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
+        #[serde(try_from = "String")]
         pub struct $name(String);
+
+        impl TryFrom<String> for $name {
+            type Error = CoreError;
+
+            fn try_from(s: String) -> Result<Self, CoreError> {
+                Self::parse(&s)
+            }
+        }
 
         impl $name {
             /// Accepts a 26-character ULID in Crockford base32 (as produced by the id source).
@@ -63,8 +71,16 @@ macro_rules! secret_code {
     ($(#[$doc:meta])* $name:ident, $field:literal) => {
         $(#[$doc])*
         #[derive(Clone, Eq, Serialize, Deserialize)]
-        #[serde(transparent)]
+        #[serde(try_from = "String")]
         pub struct $name(String);
+
+        impl TryFrom<String> for $name {
+            type Error = CoreError;
+
+            fn try_from(s: String) -> Result<Self, CoreError> {
+                Self::parse(&s)
+            }
+        }
 
         impl PartialEq for $name {
             fn eq(&self, other: &Self) -> bool {
@@ -113,8 +129,16 @@ secret_code!(
 
 /// A user's id: the Cognito `sub` (or the development identity provider's).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String")]
 pub struct UserId(String);
+
+impl TryFrom<String> for UserId {
+    type Error = CoreError;
+
+    fn try_from(s: String) -> Result<Self, CoreError> {
+        Self::parse(&s)
+    }
+}
 
 impl UserId {
     /// Accepts 1 to 128 printable ASCII characters without spaces or slashes.

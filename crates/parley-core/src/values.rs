@@ -83,8 +83,16 @@ macro_rules! text_type {
     ($(#[$doc:meta])* $name:ident, $field:literal, min $min:expr, max $max:expr, multiline $ml:expr, trim $trim:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(transparent)]
+        #[serde(try_from = "String")]
         pub struct $name(String);
+
+        impl TryFrom<String> for $name {
+            type Error = CoreError;
+
+            fn try_from(s: String) -> Result<Self, CoreError> {
+                Self::parse(&s)
+            }
+        }
 
         impl $name {
             pub fn parse(s: &str) -> Result<Self, CoreError> {
@@ -130,8 +138,16 @@ text_type!(
 
 /// A sampling temperature in 0..=2.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "f64")]
 pub struct Temperature(f32);
+
+impl TryFrom<f64> for Temperature {
+    type Error = CoreError;
+
+    fn try_from(v: f64) -> Result<Self, CoreError> {
+        Self::parse(v)
+    }
+}
 
 impl Temperature {
     pub fn parse(v: f64) -> Result<Self, CoreError> {
@@ -156,8 +172,16 @@ impl Default for Temperature {
 /// A model id: 1 to 100 characters of letters, digits and `.:_/-`. Whether the model is
 /// allowed is the model catalog's call.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String")]
 pub struct ModelId(String);
+
+impl TryFrom<String> for ModelId {
+    type Error = CoreError;
+
+    fn try_from(s: String) -> Result<Self, CoreError> {
+        Self::parse(&s)
+    }
+}
 
 impl ModelId {
     pub fn parse(s: &str) -> Result<Self, CoreError> {
@@ -206,8 +230,16 @@ pub fn parse_seq(field: &'static str, v: Option<u64>) -> Result<Option<u64>, Cor
 
 /// A caller's idempotency key for a send: 1 to 64 letters, digits, `-` or `_`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String")]
 pub struct ClientMessageId(String);
+
+impl TryFrom<String> for ClientMessageId {
+    type Error = CoreError;
+
+    fn try_from(s: String) -> Result<Self, CoreError> {
+        Self::parse(&s)
+    }
+}
 
 impl ClientMessageId {
     pub fn parse(s: &str) -> Result<Self, CoreError> {
@@ -309,6 +341,33 @@ mod tests {
         assert!(ClientMessageId::parse("abc-123_X").is_ok());
         assert!(ClientMessageId::parse("a b").is_err());
         assert!(ClientMessageId::parse("").is_err());
+    }
+
+    // Protects the rule that no invalid value can be built from JSON: deserialising goes
+    // through `parse`, for API bodies and stored records alike.
+    #[test]
+    fn values_and_ids_deserialise_only_through_their_parse() {
+        use crate::ids::{BotId, ShareCode, UserId};
+        let bad = [
+            serde_json::from_str::<Title>("\"  \"").is_err(),
+            serde_json::from_str::<Title>("\"a\\u202Eb\"").is_err(),
+            serde_json::from_str::<Temperature>("3.5").is_err(),
+            serde_json::from_str::<ModelId>("\"rm -rf\"").is_err(),
+            serde_json::from_str::<ClientMessageId>("\"a b\"").is_err(),
+            serde_json::from_str::<BotId>("\"not-a-ulid\"").is_err(),
+            serde_json::from_str::<ShareCode>("\"short\"").is_err(),
+            serde_json::from_str::<UserId>("\"a/b\"").is_err(),
+        ];
+        assert_eq!(bad, [true; 8]);
+        let title: Title = serde_json::from_str("\"  Trimmed  \"").expect("a valid title");
+        assert_eq!(title.as_str(), "Trimmed");
+        let t: Temperature = serde_json::from_str("0.5").expect("a valid temperature");
+        assert_eq!(serde_json::to_string(&t).expect("json"), "0.5");
+        let id: BotId = serde_json::from_str("\"01jdq0000000000000000000aa\"").expect("a valid id");
+        assert_eq!(
+            serde_json::to_string(&id).expect("json"),
+            "\"01JDQ0000000000000000000AA\""
+        );
     }
 
     #[test]
