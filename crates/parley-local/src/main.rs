@@ -53,14 +53,16 @@ async fn main() -> anyhow::Result<()> {
 
 fn print_banner(config: &LocalConfig, addr: std::net::SocketAddr) {
     let url = format!("http://{addr}");
-    println!(
-        "\nParley is running at {url} (data in {data})\n\n\
-         Quick start (see the README):\n  \
-         ALICE=$(curl -s -X POST {url}/dev/sign-in -H 'content-type: application/json' -d '{{\"email\":\"alice@example.com\"}}' | jq -r .idToken)\n  \
-         curl -s -X POST {url}/create-chat -H \"authorization: Bearer $ALICE\" -H 'content-type: application/json' -d '{{\"title\":\"Pirate\",\"systemPrompt\":\"Talk like a pirate.\"}}'\n\n\
-         Press Ctrl-C to stop.\n",
-        data = config.data_dir.display()
-    );
+    println!("\nParley is running at {url} (data in {})\n", config.data_dir.display());
+    // The quick start signs in with the development sign-in; without it there is none.
+    if config.dev_sign_in {
+        println!(
+            "Quick start (see the README):\n  \
+             ALICE=$(curl -s -X POST {url}/dev/sign-in -H 'content-type: application/json' -d '{{\"email\":\"alice@example.com\"}}' | jq -r .idToken)\n  \
+             curl -s -X POST {url}/create-chat -H \"authorization: Bearer $ALICE\" -H 'content-type: application/json' -d '{{\"title\":\"Pirate\",\"systemPrompt\":\"Talk like a pirate.\"}}'\n"
+        );
+    }
+    println!("Press Ctrl-C to stop.\n");
     if config.dev_sign_in {
         let notice = "development sign-in is on: anyone who can reach this server can sign in as anyone \
                       (PARLEY_DEV_SIGN_IN=off turns it off)";

@@ -78,11 +78,12 @@ async fn the_development_sign_in_can_be_turned_off() {
         )
         .await
         .expect("an answer");
-    // THEN there is no such route, and no notice
+    // THEN there is no such route, no notice, and the banner offers no sign-in
     assert_eq!(answer.status, 404, "{answer:?}");
     assert_eq!(answer.json()["code"], "not_found");
     assert!(server.get("/health").await.is_some_and(|a| a.status == 200));
     assert!(!server.output().contains(NOTICE), "{}", server.output());
+    assert!(!server.output().contains("/dev/sign-in"), "{}", server.output());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
