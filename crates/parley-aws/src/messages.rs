@@ -213,22 +213,6 @@ impl AwsStore {
     }
 }
 
-/// The message as it will be stored, before it has a seq.
-fn unnumbered(message: &NewMessage) -> Message {
-    Message {
-        seq: 0,
-        role: message.role,
-        author_id: message.author_id.clone(),
-        author_name: message.author_name.clone(),
-        content: message.content.clone(),
-        status: message.status,
-        created_at: message.created_at,
-        usage: message.usage,
-        client_message_id: message.client_message_id.clone(),
-        reply_seq: None,
-    }
-}
-
 fn too_many_appends() -> StoreError {
     StoreError::Unavailable("too many concurrent appends to one conversation".into())
 }
@@ -253,7 +237,7 @@ impl MessageStore for AwsStore {
     #[tracing::instrument(level = "debug", skip_all, fields(conversation = conversation.key()))]
     async fn append(&self, conversation: &Conversation, message: &NewMessage) -> Result<Message, StoreError> {
         let pk = keys::conversation_pk(conversation);
-        let mut stored = unnumbered(message);
+        let mut stored = message.numbered(0);
         for attempt in 0..APPEND_ATTEMPTS {
             stored.seq = self.last_seq(&pk).await? + 1;
             match self.try_store(&pk, &stored).await? {
@@ -278,7 +262,7 @@ impl MessageStore for AwsStore {
             return Ok(Appended::Denied { key: full.key.clone() });
         }
         let pk = keys::conversation_pk(conversation);
-        let mut stored = unnumbered(message);
+        let mut stored = message.numbered(0);
         let mut modes = vec![Mode::Increment; counters.len()];
         for attempt in 0..APPEND_ATTEMPTS {
             stored.seq = self.last_seq(&pk).await? + 1;

@@ -85,3 +85,21 @@ pub struct NewMessage {
     pub usage: Option<Usage>,
     pub client_message_id: Option<ClientMessageId>,
 }
+
+impl NewMessage {
+    /// The message as stored with sequence number `seq` (and no reply yet).
+    pub fn numbered(&self, seq: u64) -> Message {
+        Message {
+            seq,
+            role: self.role,
+            author_id: self.author_id.clone(),
+            author_name: self.author_name.clone(),
+            content: self.content.clone(),
+            status: self.status,
+            created_at: self.created_at,
+            usage: self.usage,
+            client_message_id: self.client_message_id.clone(),
+            reply_seq: None,
+        }
+    }
+}

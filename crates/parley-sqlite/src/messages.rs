@@ -148,19 +148,8 @@ struct Row {
 
 impl Row {
     fn new(conversation: &Conversation, message: &NewMessage) -> Result<Self, StoreError> {
-        let message = Message {
-            // Placeholder: the column holds the real number.
-            seq: 0,
-            role: message.role,
-            author_id: message.author_id.clone(),
-            author_name: message.author_name.clone(),
-            content: message.content.clone(),
-            status: message.status,
-            created_at: message.created_at,
-            usage: message.usage,
-            client_message_id: message.client_message_id.clone(),
-            reply_seq: None,
-        };
+        // Placeholder seq: the column holds the real number.
+        let message = message.numbered(0);
         Ok(Self {
             key: conversation.key(),
             body: to_body(&message)?,
