@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use parley_core::limits::RateLimits;
 use parley_local::{LocalConfig, build};
 use serde_json::{Value, json};
 
@@ -13,7 +14,15 @@ const CLIENTS: usize = 16;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let app = build(&LocalConfig::for_data_dir(dir.path()), None)?;
+    let mut config = LocalConfig::for_data_dir(dir.path());
+    // Every client of the bench is one loopback address: exactly what the per-address
+    // limits stop. Lift them; the bench measures the send path, not the limits.
+    config.rate_limits = RateLimits {
+        session_starts_per_minute: 1_000_000,
+        sends_per_minute: 1_000_000,
+        guest_sessions_per_bot_per_hour: 1_000_000,
+    };
+    let app = build(&config, None)?;
     let owner = app
         .idp
         .sign_in("owner@example.com", &["tier-pro".to_owned()], unix_now())
@@ -32,7 +41,12 @@ async fn main() -> anyhow::Result<()> {
         .await?
         .json()
         .await?;
-    let bot_id = bot["chatConfigId"].as_str().unwrap_or_default().to_owned();
+    // Friends open sessions through the bot's share link.
+    let share_code = bot["shareableUrl"]
+        .as_str()
+        .and_then(|u| u.rsplit('/').next())
+        .unwrap_or_default()
+        .to_owned();
 
     // Each client has its own session (a user's daily allowance caps one user, so each
     // client signs in as its own user).
@@ -42,7 +56,7 @@ async fn main() -> anyhow::Result<()> {
         let session: Value = http
             .post(format!("{base}/chat-session"))
             .bearer_auth(&token)
-            .json(&json!({"chatConfigId": bot_id}))
+            .json(&json!({"shareCode": share_code}))
             .send()
             .await?
             .json()
