@@ -100,12 +100,7 @@ impl AwsStore {
         modes: &mut [Mode],
     ) -> Result<Charged, StoreError> {
         let now = Utc::now().timestamp();
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(Self::message_item(pk, message)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .build()
-            .map_err(other)?;
+        let put = self.message_put(pk, message)?;
         let mut request = self
             .ddb
             .transact_write_items()
@@ -163,14 +158,19 @@ impl AwsStore {
         Ok(Charged::Retry)
     }
 
-    /// One try at storing `message` under its seq.
-    async fn try_store(&self, pk: &str, message: &Message) -> Result<Attempt, StoreError> {
-        let put = Put::builder()
+    /// The put of `message` under its seq, refused if that seq is taken.
+    fn message_put(&self, pk: &str, message: &Message) -> Result<Put, StoreError> {
+        Put::builder()
             .table_name(&self.table)
             .set_item(Some(Self::message_item(pk, message)?))
             .condition_expression("attribute_not_exists(PK)")
             .build()
-            .map_err(other)?;
+            .map_err(other)
+    }
+
+    /// One try at storing `message` under its seq.
+    async fn try_store(&self, pk: &str, message: &Message) -> Result<Attempt, StoreError> {
+        let put = self.message_put(pk, message)?;
         let Some(cmid) = &message.client_message_id else {
             let result = self
                 .ddb
