@@ -5,9 +5,10 @@ use parley_core::StoreError;
 use parley_core::bot::BotConfig;
 use parley_core::ids::{BotId, ShareCode, UserId};
 use parley_core::ports::{BotStore, Page, PageRequest};
+use parley_records::{BotRecord, decode, encode};
 use rusqlite::{OptionalExtension, params};
 
-use crate::{SqliteStore, db_err, fetch_limit, from_body, id_body_rows, into_page, to_body, to_i64};
+use crate::{SqliteStore, db_err, fetch_limit, id_body_rows, into_page, to_i64};
 
 #[async_trait]
 impl BotStore for SqliteStore {
@@ -34,7 +35,7 @@ impl BotStore for SqliteStore {
                 .query_row("SELECT body FROM bots WHERE id = ?1", [id], |row| row.get(0))
                 .optional()
                 .map_err(db_err)?;
-            body.as_deref().map(from_body).transpose()
+            body.as_deref().map(decode::<BotRecord>).transpose()
         })
         .await
     }
@@ -78,7 +79,7 @@ impl BotStore for SqliteStore {
                 .query_row("SELECT body FROM bots WHERE share_code = ?1", [code], |row| row.get(0))
                 .optional()
                 .map_err(db_err)?;
-            body.as_deref().map(from_body).transpose()
+            body.as_deref().map(decode::<BotRecord>).transpose()
         })
         .await
     }
@@ -95,7 +96,7 @@ impl BotStore for SqliteStore {
                  ORDER BY id DESC LIMIT ?3",
                 params![owner, page.after, fetch_limit(&page)],
             )?;
-            into_page(rows, &page)
+            into_page(rows, &page, decode::<BotRecord>)
         })
         .await
     }
@@ -109,7 +110,7 @@ impl BotStore for SqliteStore {
                 "SELECT id, body FROM bots WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2",
                 params![page.after, fetch_limit(&page)],
             )?;
-            into_page(rows, &page)
+            into_page(rows, &page, decode::<BotRecord>)
         })
         .await
     }
@@ -131,7 +132,7 @@ impl BotRow {
             owner_id: bot.owner_id.as_str().to_owned(),
             share_code: bot.share_code.as_str().to_owned(),
             version: to_i64(bot.version)?,
-            body: to_body(bot)?,
+            body: encode::<BotRecord>(bot)?,
         })
     }
 }

@@ -2,10 +2,10 @@
 //! `parley-core` (`BotStore`, `SessionStore`, `RoomStore`, `MessageStore`, `QuotaStore`,
 //! `PersonaStore`) on a single database file, for local development and tests.
 //!
-//! Each domain object is stored as JSON in a `body` column beside the key columns that
-//! queries need (ids, owner, share code, sequence numbers), so the domain types can
-//! evolve without migrations; persona documents, being text and files, have plain
-//! columns. Every operation runs on `tokio::task::spawn_blocking`
+//! Each object is stored as its `parley-records` record (JSON with a `schemaVersion`)
+//! in a `body` column beside the key columns that queries need (ids, owner, share
+//! code, sequence numbers), so neither a domain type nor the API can change what is
+//! stored; persona documents, being text and files, have plain columns. Every operation runs on `tokio::task::spawn_blocking`
 //! over one connection behind a mutex; SQLite serialises writes anyway, and the
 //! invariants the ports promise (unique ids and share codes, per-conversation sequence
 //! numbers, all-or-nothing quota charges) are enforced by the database itself.
@@ -21,8 +21,6 @@ use std::time::Duration;
 use parley_core::StoreError;
 use parley_core::ports::{Page, PageRequest};
 use rusqlite::{Connection, ErrorCode, ffi};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 mod bots;
 mod messages;
@@ -136,16 +134,6 @@ pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
     }
 }
 
-/// Serialises a domain object for a `body` column.
-pub(crate) fn to_body<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Other(Box::new(e)))
-}
-
-/// Decodes a `body` column; a body that does not decode is corrupt data, not a panic.
-pub(crate) fn from_body<T: DeserializeOwned>(body: &str) -> Result<T, StoreError> {
-    serde_json::from_str(body).map_err(|e| StoreError::Other(Box::new(e)))
-}
-
 /// Converts a domain integer to SQLite's signed 64-bit integer.
 pub(crate) fn to_i64(v: u64) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|e| StoreError::Other(Box::new(e)))
@@ -163,10 +151,12 @@ pub(crate) fn fetch_limit(page: &PageRequest) -> i64 {
 }
 
 /// Turns `(id, body)` rows fetched with [`fetch_limit`], newest first, into a page whose
-/// `next` is the last returned id when more rows follow.
-pub(crate) fn into_page<T: DeserializeOwned>(
+/// `next` is the last returned id when more rows follow; `decode` reads each body
+/// (`parley_records::decode::<SomeRecord>`).
+pub(crate) fn into_page<T>(
     mut rows: Vec<(String, String)>,
     page: &PageRequest,
+    decode: impl Fn(&str) -> Result<T, StoreError>,
 ) -> Result<Page<T>, StoreError> {
     let limit = usize::try_from(page.limit.max(1)).map_err(|e| StoreError::Other(Box::new(e)))?;
     let more = rows.len() > limit;
@@ -178,7 +168,7 @@ pub(crate) fn into_page<T: DeserializeOwned>(
     };
     let items = rows
         .iter()
-        .map(|(_, body)| from_body(body))
+        .map(|(_, body)| decode(body))
         .collect::<Result<Vec<T>, _>>()?;
     Ok(Page { items, next })
 }
@@ -254,9 +244,10 @@ mod tests {
     fn a_page_has_next_only_when_more_rows_were_fetched() {
         let rows = |n: usize| (0..n).map(|i| (format!("id{i}"), "1".to_owned())).collect::<Vec<_>>();
         let request = PageRequest { after: None, limit: 2 };
-        let page: Page<u32> = into_page(rows(3), &request).expect("decode");
+        let decode = |body: &str| body.parse::<u32>().map_err(|e| StoreError::Other(Box::new(e)));
+        let page = into_page(rows(3), &request, decode).expect("decode");
         assert_eq!((page.items.len(), page.next.as_deref()), (2, Some("id1")));
-        let page: Page<u32> = into_page(rows(2), &request).expect("decode");
+        let page = into_page(rows(2), &request, decode).expect("decode");
         assert_eq!((page.items.len(), page.next), (2, None));
     }
 }

@@ -3,7 +3,7 @@
 //! The database assigns `seq` inside the inserting statement and its primary key
 //! refuses a second row with the same number, so concurrent appends can never share
 //! one. The `seq`, `status` and `reply_seq` columns are authoritative; `body` holds
-//! the rest of the message as JSON.
+//! the rest of the message as its record (`parley_records::MessageRecord`).
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -12,11 +12,12 @@ use parley_core::message::{Conversation, Message, MessageStatus, NewMessage};
 use parley_core::ports::{Appended, MessageRange, MessageStore};
 use parley_core::quota::QuotaCharge;
 use parley_core::values::ClientMessageId;
+use parley_records::{MessageRecord, MessageStatusRecord, decode, encode};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::{SqliteStore, db_err, from_body, quotas, to_body, to_i64, to_u64};
+use crate::{SqliteStore, db_err, quotas, to_i64, to_u64};
 
-/// The columns [`decode`] reads, in order.
+/// The columns [`from_row`] reads, in order.
 const COLUMNS: &str = "seq, status, reply_seq, body";
 
 #[async_trait]
@@ -96,7 +97,7 @@ impl MessageStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let key = conversation.key();
         let seq = to_i64(seq)?;
-        let status = status_str(status)?;
+        let status = MessageStatusRecord::name_of(status);
         let reply_seq = reply_seq.map(to_i64).transpose()?;
         self.run(move |conn| {
             conn.execute(
@@ -143,7 +144,7 @@ struct Row {
     key: String,
     message: Message,
     body: String,
-    status: String,
+    status: &'static str,
 }
 
 impl Row {
@@ -152,8 +153,8 @@ impl Row {
         let message = message.numbered(0);
         Ok(Self {
             key: conversation.key(),
-            body: to_body(&message)?,
-            status: status_str(message.status)?,
+            body: encode::<MessageRecord>(&message)?,
+            status: MessageStatusRecord::name_of(message.status),
             message,
         })
     }
@@ -180,16 +181,6 @@ impl Row {
     }
 }
 
-/// The column value of a status: its JSON name (`pending`, `ok`, `failed`).
-fn status_str(status: MessageStatus) -> Result<String, StoreError> {
-    match serde_json::to_value(status).map_err(|e| StoreError::Other(Box::new(e)))? {
-        serde_json::Value::String(s) => Ok(s),
-        other => Err(StoreError::Other(
-            format!("message status serialised as {other}, not a string").into(),
-        )),
-    }
-}
-
 /// The raw columns of one message row.
 type RawMessage = (i64, String, Option<i64>, String);
 
@@ -198,11 +189,10 @@ fn raw(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawMessage> {
 }
 
 /// Builds a message from its body and the authoritative columns.
-fn decode((seq, status, reply_seq, body): RawMessage) -> Result<Message, StoreError> {
-    let mut message: Message = from_body(&body)?;
+fn from_row((seq, status, reply_seq, body): RawMessage) -> Result<Message, StoreError> {
+    let mut message: Message = decode::<MessageRecord>(&body)?;
     message.seq = to_u64(seq)?;
-    message.status =
-        serde_json::from_value(serde_json::Value::String(status)).map_err(|e| StoreError::Other(Box::new(e)))?;
+    message.status = MessageStatusRecord::parse(&status)?;
     message.reply_seq = reply_seq.map(to_u64).transpose()?;
     Ok(message)
 }
@@ -214,7 +204,7 @@ fn one(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Op
         .query_row(params, raw)
         .optional()
         .map_err(db_err)?;
-    raw.map(decode).transpose()
+    raw.map(from_row).transpose()
 }
 
 fn many(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Message>, StoreError> {
@@ -224,5 +214,5 @@ fn many(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<V
         .map_err(db_err)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(db_err)?;
-    rows.into_iter().map(decode).collect()
+    rows.into_iter().map(from_row).collect()
 }

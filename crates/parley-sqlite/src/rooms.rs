@@ -7,9 +7,10 @@ use parley_core::ids::{RoomId, UserId};
 use parley_core::message::Conversation;
 use parley_core::ports::{Page, PageRequest, RoomStore};
 use parley_core::room::{Room, RoomMember};
+use parley_records::{MemberRecord, RoomRecord, decode, encode};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use crate::{SqliteStore, db_err, fetch_limit, from_body, id_body_rows, into_page, to_body};
+use crate::{SqliteStore, db_err, fetch_limit, id_body_rows, into_page};
 
 #[async_trait]
 impl RoomStore for SqliteStore {
@@ -17,9 +18,9 @@ impl RoomStore for SqliteStore {
     async fn create(&self, room: &Room, creator: &RoomMember) -> Result<(), StoreError> {
         let id = room.room_id.as_str().to_owned();
         let bot_id = room.chat_config_id.as_str().to_owned();
-        let body = to_body(room)?;
+        let body = encode::<RoomRecord>(room)?;
         let creator_id = creator.user_id.as_str().to_owned();
-        let creator_body = to_body(creator)?;
+        let creator_body = encode::<MemberRecord>(creator)?;
         self.run(move |conn| {
             // One transaction, so a room never exists without its creator.
             let tx = conn
@@ -48,7 +49,7 @@ impl RoomStore for SqliteStore {
                 .query_row("SELECT body FROM rooms WHERE id = ?1", [id], |row| row.get(0))
                 .optional()
                 .map_err(db_err)?;
-            body.as_deref().map(from_body).transpose()
+            body.as_deref().map(decode::<RoomRecord>).transpose()
         })
         .await
     }
@@ -70,14 +71,14 @@ impl RoomStore for SqliteStore {
             let Some(body) = body else {
                 return Ok(());
             };
-            let mut stored: Room = from_body(&body)?;
+            let mut stored: Room = decode::<RoomRecord>(&body)?;
             stored.title = room.title;
             stored.reply_mode = room.reply_mode;
             stored.invite_code = room.invite_code;
             stored.updated_at = room.updated_at;
             tx.execute(
                 "UPDATE rooms SET body = ?2 WHERE id = ?1",
-                params![id, to_body(&stored)?],
+                params![id, encode::<RoomRecord>(&stored)?],
             )
             .map_err(db_err)?;
             tx.commit().map_err(db_err)
@@ -107,7 +108,7 @@ impl RoomStore for SqliteStore {
     async fn add_member(&self, room: &RoomId, member: &RoomMember) -> Result<(), StoreError> {
         let room = room.as_str().to_owned();
         let user = member.user_id.as_str().to_owned();
-        let body = to_body(member)?;
+        let body = encode::<MemberRecord>(member)?;
         self.run(move |conn| {
             // An existing member keeps their row as it is (joined_at, display name). The
             // room must still exist: one deleted during a join is not found, not a
@@ -160,7 +161,7 @@ impl RoomStore for SqliteStore {
                 )
                 .optional()
                 .map_err(db_err)?;
-            body.as_deref().map(from_body).transpose()
+            body.as_deref().map(decode::<MemberRecord>).transpose()
         })
         .await
     }
@@ -178,7 +179,7 @@ impl RoomStore for SqliteStore {
                 .map_err(db_err)?
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(db_err)?;
-            bodies.iter().map(|b| from_body(b)).collect()
+            bodies.iter().map(|b| decode::<MemberRecord>(b)).collect()
         })
         .await
     }
@@ -195,7 +196,7 @@ impl RoomStore for SqliteStore {
                  ORDER BY r.id DESC LIMIT ?3",
                 params![user, page.after, fetch_limit(&page)],
             )?;
-            into_page(rows, &page)
+            into_page(rows, &page, decode::<RoomRecord>)
         })
         .await
     }

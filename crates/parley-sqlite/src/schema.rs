@@ -1,9 +1,11 @@
 //! The database schema and its version.
 //!
-//! Every table keeps the domain object as JSON in `body`, plus the columns that queries
-//! filter, order or enforce uniqueness on. Creation is idempotent, so opening an
-//! existing file is safe; `PRAGMA user_version` records the schema version, and a file
-//! written by a newer build is refused rather than misread.
+//! Every table keeps the object's record (`parley-records`: JSON that carries its own
+//! `schemaVersion`) in `body`, plus the columns that queries filter, order or enforce
+//! uniqueness on. Creation is idempotent, so opening an existing file is safe;
+//! `PRAGMA user_version` records the version of this table layout (separate from the
+//! records' version), and a file written by a newer build is refused rather than
+//! misread.
 
 use rusqlite::Connection;
 

@@ -7,9 +7,10 @@ use parley_core::ids::{SessionId, UserId};
 use parley_core::message::Conversation;
 use parley_core::ports::{Page, PageRequest, SessionStore};
 use parley_core::session::Session;
+use parley_records::{SessionRecord, decode, encode};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use crate::{SqliteStore, db_err, fetch_limit, from_body, id_body_rows, into_page, to_body};
+use crate::{SqliteStore, db_err, fetch_limit, id_body_rows, into_page};
 
 #[async_trait]
 impl SessionStore for SqliteStore {
@@ -18,7 +19,7 @@ impl SessionStore for SqliteStore {
         let id = session.session_id.as_str().to_owned();
         let bot_id = session.chat_config_id.as_str().to_owned();
         let user_id = session.user_id().map(|u| u.as_str().to_owned());
-        let body = to_body(session)?;
+        let body = encode::<SessionRecord>(session)?;
         self.run(move |conn| {
             conn.execute(
                 "INSERT INTO sessions (id, bot_id, user_id, body) VALUES (?1, ?2, ?3, ?4)",
@@ -38,7 +39,7 @@ impl SessionStore for SqliteStore {
                 .query_row("SELECT body FROM sessions WHERE id = ?1", [id], |row| row.get(0))
                 .optional()
                 .map_err(db_err)?;
-            body.as_deref().map(from_body).transpose()
+            body.as_deref().map(decode::<SessionRecord>).transpose()
         })
         .await
     }
@@ -60,13 +61,13 @@ impl SessionStore for SqliteStore {
             let Some(body) = body else {
                 return Ok(());
             };
-            let mut stored: Session = from_body(&body)?;
+            let mut stored: Session = decode::<SessionRecord>(&body)?;
             stored.title = session.title;
             stored.overrides = session.overrides;
             stored.updated_at = session.updated_at;
             tx.execute(
                 "UPDATE sessions SET body = ?2 WHERE id = ?1",
-                params![id, to_body(&stored)?],
+                params![id, encode::<SessionRecord>(&stored)?],
             )
             .map_err(db_err)?;
             tx.commit().map_err(db_err)
@@ -102,7 +103,7 @@ impl SessionStore for SqliteStore {
                  ORDER BY id DESC LIMIT ?3",
                 params![user, page.after, fetch_limit(&page)],
             )?;
-            into_page(rows, &page)
+            into_page(rows, &page, decode::<SessionRecord>)
         })
         .await
     }
