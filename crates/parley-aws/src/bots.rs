@@ -23,11 +23,12 @@ use parley_core::StoreError;
 use parley_core::bot::BotConfig;
 use parley_core::ids::{BotId, ShareCode, UserId};
 use parley_core::ports::{BotStore, Page, PageRequest};
+use parley_records::{BotRecord, decode_slice, encode};
 
 use crate::AwsStore;
 use crate::error::{other, sdk_err, status};
 use crate::keys::{self, BOT_PREFIX, BOTS_PK, GSI1, GSI1PK, GSI1SK, PK, SHARE_SK, SK};
-use crate::table::{Item, below_cursor, cancellation, from_json, get_s, key, n, s, to_json};
+use crate::table::{Item, below_cursor, cancellation, decode_attr, get_s, key, n, s};
 
 /// The S3 key of a bot's config.
 pub fn config_key(id: &BotId) -> String {
@@ -55,7 +56,7 @@ impl AwsStore {
             .collect()
             .await
             .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-        let config = serde_json::from_slice(&bytes.into_bytes()).map_err(other)?;
+        let config = decode_slice::<BotRecord>(&bytes.into_bytes())?;
         Ok(Some((config, etag)))
     }
 
@@ -63,7 +64,7 @@ impl AwsStore {
         let mut item = key(BOTS_PK, keys::bot_sk(&bot.chat_config_id));
         item.insert(GSI1PK.into(), s(keys::owner_gsi(&bot.owner_id)));
         item.insert(GSI1SK.into(), s(keys::bot_sk(&bot.chat_config_id)));
-        item.insert("config".into(), s(to_json(bot)?));
+        item.insert("config".into(), s(encode::<BotRecord>(bot)?));
         item.insert("version".into(), n(bot.version));
         item.insert("share_code".into(), s(bot.share_code.as_str()));
         Ok(item)
@@ -110,7 +111,7 @@ impl AwsStore {
     }
 
     async fn put_config(&self, bot: &BotConfig, etag: Option<&str>) -> Result<(), StoreError> {
-        let body = ByteStream::from(to_json(bot)?.into_bytes());
+        let body = ByteStream::from(encode::<BotRecord>(bot)?.into_bytes());
         let request = self
             .s3
             .put_object()
@@ -136,7 +137,7 @@ impl AwsStore {
     }
 
     fn decode_index(item: &Item) -> Result<(String, BotConfig), StoreError> {
-        let config: BotConfig = from_json(item, "config")?;
+        let config = decode_attr::<BotRecord>(item, "config")?;
         Ok((config.chat_config_id.as_str().to_owned(), config))
     }
 }

@@ -7,9 +7,9 @@
 //! short random pause. A client message id is a marker item
 //! (`CMID#{authorId}/{clientMessageId}`) written in one transaction with its message,
 //! so a retried send either stores both or neither. A charged append puts the quota
-//! counters' conditional updates into that same transaction (see `quotas.rs`). Status
-//! and reply seq are separate attributes, updated in place; they override the copies
-//! in `body`.
+//! counters' conditional updates into that same transaction (see `quotas.rs`). The
+//! `body` is the message's record (`parley_records::MessageRecord`); status and reply
+//! seq are separate attributes, updated in place, and override the copies in `body`.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
@@ -19,12 +19,13 @@ use parley_core::message::{Conversation, Message, MessageStatus, NewMessage};
 use parley_core::ports::{Appended, MessageRange, MessageStore};
 use parley_core::quota::QuotaCharge;
 use parley_core::values::ClientMessageId;
+use parley_records::{MessageRecord, MessageStatusRecord, encode};
 
 use crate::AwsStore;
 use crate::error::{other, sdk_err};
 use crate::keys::{self, MSG_PREFIX, PK, SK};
 use crate::quotas::{self, Counter, Mode, Verdict, judge};
-use crate::table::{Item, backoff, cancellation, from_json, get_s, get_u64, key, n, s, to_json};
+use crate::table::{Item, backoff, cancellation, decode_attr, get_s, get_u64, key, n, s};
 
 /// How often an append that lost the race for a seq tries again. With the backoff of
 /// `table::backoff` this outlasts a hundred writers on one conversation.
@@ -72,8 +73,8 @@ impl AwsStore {
     fn message_item(pk: &str, message: &Message) -> Result<Item, StoreError> {
         let mut item = key(pk, keys::message_sk(message.seq));
         item.insert("seq".into(), n(message.seq));
-        item.insert("status".into(), s(status_name(message.status)?));
-        item.insert("body".into(), s(to_json(message)?));
+        item.insert("status".into(), s(MessageStatusRecord::name_of(message.status)));
+        item.insert("body".into(), s(encode::<MessageRecord>(message)?));
         Ok(item)
     }
 
@@ -217,17 +218,9 @@ fn too_many_appends() -> StoreError {
     StoreError::Unavailable("too many concurrent appends to one conversation".into())
 }
 
-fn status_name(status: MessageStatus) -> Result<String, StoreError> {
-    match serde_json::to_value(status).map_err(other)? {
-        serde_json::Value::String(name) => Ok(name),
-        _ => Err(other("a message status is not a string")),
-    }
-}
-
 fn decode(item: &Item) -> Result<Message, StoreError> {
-    let mut message: Message = from_json(item, "body")?;
-    message.status =
-        serde_json::from_value(serde_json::Value::String(get_s(item, "status")?.to_owned())).map_err(other)?;
+    let mut message = decode_attr::<MessageRecord>(item, "body")?;
+    message.status = MessageStatusRecord::parse(get_s(item, "status")?)?;
     message.reply_seq = get_u64(item, "reply_seq")?;
     Ok(message)
 }
@@ -316,7 +309,7 @@ impl MessageStore for AwsStore {
             .set_key(Some(key(keys::conversation_pk(conversation), keys::message_sk(seq))))
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", s(status_name(status)?));
+            .expression_attribute_values(":status", s(MessageStatusRecord::name_of(status)));
         let update = match reply_seq {
             Some(reply) => update
                 .update_expression("SET #status = :status, reply_seq = :reply")

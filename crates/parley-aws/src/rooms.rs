@@ -12,11 +12,12 @@ use parley_core::ids::{RoomId, UserId};
 use parley_core::message::Conversation;
 use parley_core::ports::{Page, PageRequest, RoomStore};
 use parley_core::room::{Room, RoomMember};
+use parley_records::{MemberRecord, RoomRecord, encode};
 
 use crate::AwsStore;
 use crate::error::{other, sdk_err};
 use crate::keys::{self, GSI1, GSI1PK, GSI1SK, MEMBER_PREFIX, PK, ROOM_PREFIX, ROOM_SK, SK};
-use crate::table::{Item, backoff, below_cursor, cancellation, from_json, get_s, key, s, to_json};
+use crate::table::{Item, backoff, below_cursor, cancellation, decode_attr, get_s, key, s};
 
 const CONDITIONAL_CHECK_FAILED: &str = "ConditionalCheckFailed";
 
@@ -31,7 +32,7 @@ fn failed(reasons: &[(Option<String>, Option<Item>)], index: usize) -> bool {
 impl AwsStore {
     fn room_item(room: &Room) -> Result<Item, StoreError> {
         let mut item = key(keys::room_pk(&room.room_id), ROOM_SK);
-        item.insert("body".into(), s(to_json(room)?));
+        item.insert("body".into(), s(encode::<RoomRecord>(room)?));
         Ok(item)
     }
 
@@ -39,7 +40,7 @@ impl AwsStore {
         let mut item = key(keys::room_pk(room), keys::member_sk(&member.user_id));
         item.insert(GSI1PK.into(), s(keys::rooms_gsi(&member.user_id)));
         item.insert(GSI1SK.into(), s(keys::room_pk(room)));
-        item.insert("body".into(), s(to_json(member)?));
+        item.insert("body".into(), s(encode::<MemberRecord>(member)?));
         Ok(item)
     }
 
@@ -72,7 +73,7 @@ impl AwsStore {
                     .and_then(|mut r| r.remove(&self.table))
                     .unwrap_or_default()
                 {
-                    let room: Room = from_json(&item, "body")?;
+                    let room = decode_attr::<RoomRecord>(&item, "body")?;
                     found.insert(room.room_id.as_str().to_owned(), room);
                 }
                 request = out
@@ -126,14 +127,14 @@ impl RoomStore for AwsStore {
 
     #[tracing::instrument(level = "debug", skip_all, fields(room_id = %id))]
     async fn get(&self, id: &RoomId) -> Result<Option<Room>, StoreError> {
-        self.get_body(key(keys::room_pk(id), ROOM_SK)).await
+        self.get_body::<RoomRecord>(key(keys::room_pk(id), ROOM_SK)).await
     }
 
     /// Replaces title, reply mode, invite code and `updated_at`; a missing room stays
     /// missing.
     #[tracing::instrument(level = "debug", skip_all, fields(room_id = %room.room_id))]
     async fn update(&self, room: &Room) -> Result<(), StoreError> {
-        self.update_body(key(keys::room_pk(&room.room_id), ROOM_SK), |stored: &mut Room| {
+        self.update_body::<RoomRecord>(key(keys::room_pk(&room.room_id), ROOM_SK), |stored| {
             stored.title = room.title.clone();
             stored.reply_mode = room.reply_mode;
             stored.invite_code = room.invite_code.clone();
@@ -198,7 +199,8 @@ impl RoomStore for AwsStore {
 
     #[tracing::instrument(level = "debug", skip_all, fields(room_id = %room, user_id = %user))]
     async fn get_member(&self, room: &RoomId, user: &UserId) -> Result<Option<RoomMember>, StoreError> {
-        self.get_body(key(keys::room_pk(room), keys::member_sk(user))).await
+        self.get_body::<MemberRecord>(key(keys::room_pk(room), keys::member_sk(user)))
+            .await
     }
 
     /// In the order they joined.
@@ -218,7 +220,7 @@ impl RoomStore for AwsStore {
             .query_all(query)
             .await?
             .iter()
-            .map(|item| from_json::<RoomMember>(item, "body"))
+            .map(|item| decode_attr::<MemberRecord>(item, "body"))
             .collect::<Result<Vec<_>, _>>()?;
         members.sort_by(|a, b| (a.joined_at, a.user_id.as_str()).cmp(&(b.joined_at, b.user_id.as_str())));
         Ok(members)

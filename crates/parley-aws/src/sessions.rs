@@ -8,11 +8,12 @@ use parley_core::ids::{SessionId, UserId};
 use parley_core::message::Conversation;
 use parley_core::ports::{Page, PageRequest, SessionStore};
 use parley_core::session::Session;
+use parley_records::{SessionRecord, encode};
 
 use crate::AwsStore;
 use crate::error::sdk_err;
 use crate::keys::{self, GSI1, GSI1PK, GSI1SK, SESSION_PREFIX, SESSION_SK};
-use crate::table::{Item, below_cursor, from_json, key, s, to_json};
+use crate::table::{Item, below_cursor, decode_attr, key, s};
 
 impl AwsStore {
     fn session_item(session: &Session) -> Result<Item, StoreError> {
@@ -21,12 +22,12 @@ impl AwsStore {
             item.insert(GSI1PK.into(), s(keys::sessions_gsi(user)));
             item.insert(GSI1SK.into(), s(keys::session_pk(&session.session_id)));
         }
-        item.insert("body".into(), s(to_json(session)?));
+        item.insert("body".into(), s(encode::<SessionRecord>(session)?));
         Ok(item)
     }
 
     fn decode_session(item: &Item) -> Result<(String, Session), StoreError> {
-        let session: Session = from_json(item, "body")?;
+        let session = decode_attr::<SessionRecord>(item, "body")?;
         Ok((session.session_id.as_str().to_owned(), session))
     }
 }
@@ -40,14 +41,15 @@ impl SessionStore for AwsStore {
 
     #[tracing::instrument(level = "debug", skip_all, fields(session_id = %id))]
     async fn get(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
-        self.get_body(key(keys::session_pk(id), SESSION_SK)).await
+        self.get_body::<SessionRecord>(key(keys::session_pk(id), SESSION_SK))
+            .await
     }
 
     /// Replaces title, overrides and `updated_at`; a missing session stays missing.
     #[tracing::instrument(level = "debug", skip_all, fields(session_id = %session.session_id))]
     async fn update(&self, session: &Session) -> Result<(), StoreError> {
         let pk = keys::session_pk(&session.session_id);
-        self.update_body(key(pk, SESSION_SK), |stored: &mut Session| {
+        self.update_body::<SessionRecord>(key(pk, SESSION_SK), |stored| {
             stored.title = session.title.clone();
             stored.overrides = session.overrides.clone();
             stored.updated_at = session.updated_at;

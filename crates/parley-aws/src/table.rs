@@ -1,5 +1,6 @@
-//! DynamoDB plumbing shared by the ports: attribute access, JSON bodies, paged queries,
-//! batch deletes, transaction cancellation reasons and retry pacing.
+//! DynamoDB plumbing shared by the ports: attribute access, record bodies
+//! (`parley-records`), paged queries, batch deletes, transaction cancellation reasons
+//! and retry pacing.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -11,9 +12,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use parley_core::StoreError;
 use parley_core::ports::{Page, PageRequest};
+use parley_records::{Record, decode};
 use rand::Rng;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::AwsStore;
 use crate::error::{other, sdk_err};
@@ -92,13 +92,10 @@ pub(crate) fn get_i64(item: &Item, name: &str) -> Result<Option<i64>, StoreError
     }
 }
 
-pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(other)
-}
-
-/// Decodes a JSON attribute; one that does not decode is corrupt data, not a panic.
-pub(crate) fn from_json<T: DeserializeOwned>(item: &Item, name: &str) -> Result<T, StoreError> {
-    serde_json::from_str(get_s(item, name)?).map_err(other)
+/// Decodes the record in a string attribute; one that does not decode (or is of a newer
+/// schema version) is an error, not a panic.
+pub(crate) fn decode_attr<R: Record>(item: &Item, name: &str) -> Result<R::Domain, StoreError> {
+    decode::<R>(get_s(item, name)?)
 }
 
 /// What a cancelled transaction says about each of its actions, in order: the code
@@ -177,27 +174,27 @@ impl AwsStore {
         Ok(out.item)
     }
 
-    /// Reads the JSON `body` of an item.
-    pub(crate) async fn get_body<T: DeserializeOwned>(&self, key: Item) -> Result<Option<T>, StoreError> {
+    /// Reads the record in the `body` of an item.
+    pub(crate) async fn get_body<R: Record>(&self, key: Item) -> Result<Option<R::Domain>, StoreError> {
         self.get_item(key)
             .await?
-            .map(|item| from_json(&item, "body"))
+            .map(|item| decode_attr::<R>(&item, "body"))
             .transpose()
     }
 
     /// Read, change, write back only if nobody wrote in between (the stored `body` is
     /// the condition), and start over if somebody did. A missing item stays missing.
-    pub(crate) async fn update_body<T: DeserializeOwned>(
+    pub(crate) async fn update_body<R: Record>(
         &self,
         key: Item,
-        change: impl Fn(&mut T) -> Result<Item, StoreError>,
+        change: impl Fn(&mut R::Domain) -> Result<Item, StoreError>,
     ) -> Result<(), StoreError> {
         for attempt in 0..CONFLICT_RETRIES {
             let Some(item) = self.get_item(key.clone()).await? else {
                 return Ok(());
             };
             let old = get_s(&item, "body")?.to_owned();
-            let mut value: T = serde_json::from_str(&old).map_err(other)?;
+            let mut value = decode::<R>(&old)?;
             let result = self
                 .ddb
                 .put_item()
