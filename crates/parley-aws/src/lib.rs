@@ -3,6 +3,9 @@
 //! `QuotaStore`) on one S3 bucket and one DynamoDB table, and [`bootstrap`] creates
 //! both, idempotently.
 //!
+//! Every body is a `parley-records` record (JSON with its `schemaVersion`), never a
+//! domain type serialised directly.
+//!
 //! **S3** holds what is read as a whole and rarely written: bot configs as JSON at
 //! `bots/{botId}/config.json` (created with `If-None-Match: *`, replaced with
 //! `If-Match` on the stored ETag) and persona documents beside them at
