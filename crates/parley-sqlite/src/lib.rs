@@ -5,10 +5,11 @@
 //! Each object is stored as its `parley-records` record (JSON with a `schemaVersion`)
 //! in a `body` column beside the key columns that queries need (ids, owner, share
 //! code, sequence numbers), so neither a domain type nor the API can change what is
-//! stored; persona documents, being text and files, have plain columns. Every operation runs on `tokio::task::spawn_blocking`
-//! over one connection behind a mutex; SQLite serialises writes anyway, and the
-//! invariants the ports promise (unique ids and share codes, per-conversation sequence
-//! numbers, all-or-nothing quota charges) are enforced by the database itself.
+//! stored; persona documents, being text and files, have plain columns. Every
+//! operation runs on `tokio::task::spawn_blocking` over one connection behind a mutex;
+//! SQLite serialises writes anyway, and the invariants the ports promise (unique ids
+//! and share codes, per-conversation sequence numbers, all-or-nothing quota charges)
+//! are enforced by the database itself.
 //!
 //! Layout: [`schema`] creates the tables; `bots.rs`, `sessions.rs`, `rooms.rs`,
 //! `messages.rs`, `quotas.rs` and `personas.rs` implement one port each; this file holds
