@@ -5,7 +5,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/parley/target
 export CARGO_TERM_COLOR ?= never
 PARLEY_BIN := $(CARGO_TARGET_DIR)/debug/parley
 
-.PHONY: run test setup deny lint unit quickstart aws-mode bench fmt package
+.PHONY: run test setup deny lint unit quickstart aws-mode bench fmt package openapi
 
 ## Build and start the local server (API on 127.0.0.1:$PORT, default 8787).
 ## `PARLEY_MODE=aws make run` serves on the AWS adapters instead: against PARLEY_TABLE
@@ -54,6 +54,11 @@ bench: setup
 
 fmt:
 	cargo fmt --all
+
+## Writes docs/openapi.json from the code (a test fails while the two differ).
+openapi:
+	cargo build --locked -p parley-local --bin parley
+	$(PARLEY_BIN) openapi > docs/openapi.json
 
 ## The six Lambda functions as provided.al2023 zips (x86_64), with their sizes.
 package:

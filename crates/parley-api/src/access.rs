@@ -75,30 +75,49 @@ pub fn admit(principal: &Principal, method: &Method, path: &str) -> Result<(), R
     }
 }
 
-/// The guest-route table: `POST /session-message`, `/session/{id}` and
-/// `/session/{id}/messages` of the token's own session, and the routes that answer
-/// everyone (`GET /models`, `GET /health`).
+/// The routes a guest token opens, besides nothing else: `{id}` stands for the token's
+/// own session. `GET /models` and `GET /health` answer everyone. The OpenAPI document
+/// marks these operations (`x-parley-guest`), and a test holds the two together.
+pub const GUEST_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/session-message"),
+    ("GET", "/models"),
+    ("GET", "/health"),
+    ("GET", "/session/{id}"),
+    ("PUT", "/session/{id}"),
+    ("DELETE", "/session/{id}"),
+    ("GET", "/session/{id}/messages"),
+];
+
+/// Matches `method path` against [`GUEST_ROUTES`]: a route of another session is
+/// [`Refusal::OtherSession`], anything else not in the table [`Refusal::GuestOffRoute`].
 fn guest_route(method: &Method, path: &str, own: &SessionId) -> Result<(), Refusal> {
-    let allowed = match path {
-        "/session-message" => Some(method == Method::POST),
-        "/models" | "/health" => Some(method == Method::GET),
-        _ => None,
-    };
-    if let Some(allowed) = allowed {
-        return if allowed { Ok(()) } else { Err(Refusal::GuestOffRoute) };
+    let mut other_session = false;
+    for (m, template) in GUEST_ROUTES {
+        if method.as_str() != *m {
+            continue;
+        }
+        match matches(template, path) {
+            Some(None) => return Ok(()),
+            Some(Some(id)) if id == own.as_str() => return Ok(()),
+            Some(Some(_)) => other_session = true,
+            None => {}
+        }
     }
-    let Some(rest) = path.strip_prefix("/session/") else {
-        return Err(Refusal::GuestOffRoute);
-    };
-    let id = rest.strip_suffix("/messages").unwrap_or(rest);
-    if id.is_empty() || id.contains('/') {
-        return Err(Refusal::GuestOffRoute);
-    }
-    if id == own.as_str() {
-        Ok(())
-    } else {
+    if other_session {
         Err(Refusal::OtherSession)
+    } else {
+        Err(Refusal::GuestOffRoute)
     }
+}
+
+/// Whether `path` fits `template`: `Some(None)` for a template without `{id}`,
+/// `Some(Some(id))` with the segment `{id}` stood for (never empty, never holding `/`).
+fn matches<'p>(template: &str, path: &'p str) -> Option<Option<&'p str>> {
+    let Some((before, after)) = template.split_once("{id}") else {
+        return (template == path).then_some(None);
+    };
+    let id = path.strip_prefix(before)?.strip_suffix(after)?;
+    (!id.is_empty() && !id.contains('/')).then_some(Some(id))
 }
 
 #[cfg(test)]

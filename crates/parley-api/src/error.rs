@@ -74,16 +74,21 @@ impl From<StoreError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// The body of every error answer (`application/problem+json`, RFC 9457).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `https://parley.dev/problems/{code}`.
     #[serde(rename = "type")]
-    kind: String,
-    title: &'a str,
-    status: u16,
-    detail: String,
-    code: &'a str,
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    /// What went wrong, for a person; never a secret or an internal cause.
+    pub detail: String,
+    /// Stable, for programs: `validation_failed`, `not_found`, `quota_exceeded`, …
+    pub code: &'static str,
+    /// The request field that failed validation.
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
+    pub field: Option<&'static str>,
 }
 
 impl ApiError {

@@ -5,7 +5,8 @@
 //! Layout: [`routes`] (one module per function, plus the local-only dev sign-in),
 //! [`access`] (which routes a principal may reach, and the status of a refusal),
 //! [`auth`] (the token pipeline, the principal layer and its two sources), [`error`] (problem+json),
-//! [`extract`] (extractors with problem+json rejections), [`views`] (response shapes),
+//! [`extract`] (extractors with problem+json rejections), [`requests`] and [`views`]
+//! (the request and response types), [`openapi`] (the document derived from them),
 //! [`log`] (one structured line per request), [`web`] (CORS and the headers browsers
 //! read).
 
@@ -14,6 +15,8 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod log;
+pub mod openapi;
+pub mod requests;
 pub mod routes;
 pub mod views;
 pub mod web;
@@ -93,7 +96,7 @@ pub fn finish(router: Router, source: PrincipalSource) -> Router {
 /// answered before the principal layer; the log sees every request.
 pub fn finish_with(router: Router, source: PrincipalSource, cors: &CorsOrigins) -> Router {
     router
-        .merge(routes::health())
+        .merge(routes::health_router())
         .fallback(|| async { ApiError::Core(parley_core::CoreError::NotFound) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(source, auth::principal_layer))

@@ -1,4 +1,5 @@
-//! `parley`: the local server; `parley bootstrap` prepares a local AWS emulator.
+//! `parley`: the local server; `parley bootstrap` prepares a local AWS emulator;
+//! `parley openapi` prints the API's OpenAPI document.
 
 mod bootstrap;
 
@@ -12,6 +13,10 @@ async fn main() -> anyhow::Result<()> {
     // Before logging starts: its stdout is for `eval`.
     if std::env::args().nth(1).as_deref() == Some("bootstrap") {
         return bootstrap::run().await;
+    }
+    if std::env::args().nth(1).as_deref() == Some("openapi") {
+        print!("{}", parley_api::openapi::document_json());
+        return Ok(());
     }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     if std::env::var("PARLEY_LOG_FORMAT").as_deref() == Ok("json") {

@@ -1073,7 +1073,7 @@ async fn malformed_path_ids_are_400() {
             None,
             Vec::new(),
         )
-        .field("user_id"),
+        .field("userId"),
     );
     run(&w, cases).await;
 }

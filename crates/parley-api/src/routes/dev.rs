@@ -4,35 +4,32 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use parley_auth::DevIdentityProvider;
-use serde::Deserialize;
-use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::to_json;
 use crate::auth::unix_now;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
+use crate::requests::SignIn;
+use crate::views::{Jwks, SignedIn};
 
-pub fn router(idp: Arc<DevIdentityProvider>) -> Router {
-    Router::new()
-        .route("/dev/sign-in", post(sign_in))
-        .route("/.well-known/jwks.json", get(jwks))
-        .with_state(idp)
+pub fn routes() -> OpenApiRouter<Arc<DevIdentityProvider>> {
+    OpenApiRouter::new().routes(routes!(sign_in)).routes(routes!(jwks))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SignIn {
-    email: String,
-    #[serde(default)]
-    groups: Vec<String>,
+pub fn router(idp: Arc<DevIdentityProvider>) -> Router {
+    routes().with_state::<()>(idp).into()
 }
 
 const MAX_GROUPS: usize = 10;
 
-async fn sign_in(State(idp): State<Arc<DevIdentityProvider>>, Body(body): Body<SignIn>) -> ApiResult<Json<Value>> {
+/// Signs in as any email with any groups, and answers Cognito-shaped tokens. Served by
+/// the local server only, while the development sign-in is on.
+#[utoipa::path(post, operation_id = "devSignIn", path = "/dev/sign-in", tag = "local", request_body = SignIn,
+    responses((status = 200, body = SignedIn)))]
+async fn sign_in(State(idp): State<Arc<DevIdentityProvider>>, Body(body): Body<SignIn>) -> ApiResult<Json<SignedIn>> {
     let email = body.email.trim().to_lowercase();
     let valid_email = email.len() <= 254
         && email
@@ -50,9 +47,11 @@ async fn sign_in(State(idp): State<Arc<DevIdentityProvider>>, Body(body): Body<S
             "groups: at most 10 names of letters, digits, '-' or '_'".into(),
         ));
     }
-    Ok(to_json(&idp.sign_in(&email, &body.groups, unix_now())))
+    Ok(Json(idp.sign_in(&email, &body.groups, unix_now()).into()))
 }
 
-async fn jwks(State(idp): State<Arc<DevIdentityProvider>>) -> Json<Value> {
-    to_json(&idp.jwks())
+/// The development sign-in's public keys (local server only).
+#[utoipa::path(get, operation_id = "devJwks", path = "/.well-known/jwks.json", tag = "local", responses((status = 200, body = Jwks)))]
+async fn jwks(State(idp): State<Arc<DevIdentityProvider>>) -> Json<Jwks> {
+    Json(Jwks::from(idp.jwks()))
 }

@@ -1,5 +1,7 @@
-//! One module per Lambda function, each exporting `router(state)`, plus the local-only
-//! development sign-in.
+//! One module per Lambda function, each exporting `routes()` (its handlers with their
+//! OpenAPI operations) and `router(state)`, plus the local-only development sign-in.
+//! Handlers return typed JSON: the request and response types are in
+//! [`crate::requests`] and [`crate::views`].
 
 pub mod chat_config;
 pub mod chat_room;
@@ -9,32 +11,29 @@ pub mod dev;
 pub mod personas;
 pub mod session_message;
 
-use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::views::Health;
 
 /// `GET /health`: answers without touching any dependency.
-pub fn health() -> Router {
-    Router::new().route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+#[utoipa::path(get, operation_id = "health", path = "/health", tag = "chat-config", responses((status = 200, body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health { status: "ok".into() })
 }
 
-/// `?next=&limit=` of listings.
-#[derive(Debug, Default, Deserialize)]
-pub struct ListQuery {
-    pub next: Option<String>,
-    pub limit: Option<i64>,
-    pub scope: Option<String>,
+/// The health route, with its operation; every function answers it.
+pub fn health_routes() -> OpenApiRouter {
+    OpenApiRouter::new().routes(routes!(health))
 }
 
-/// `?before=&after=&limit=` of histories.
-#[derive(Debug, Default, Deserialize)]
-pub struct HistoryQuery {
-    pub before: Option<u64>,
-    pub after: Option<u64>,
-    pub limit: Option<i64>,
+/// `GET /health` as every deployed router mounts it.
+pub fn health_router() -> Router {
+    health_routes().into()
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Json<Value> {
-    Json(serde_json::to_value(value).unwrap_or(Value::Null))
+/// `routes` with `state`, as axum serves it.
+fn with_state(routes: OpenApiRouter<crate::ApiState>, state: crate::ApiState) -> Router {
+    routes.with_state::<()>(state).into()
 }

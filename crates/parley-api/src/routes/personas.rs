@@ -8,42 +8,47 @@
 
 use std::time::Instant;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::routing::get;
-use axum::{Json, Router};
 use parley_core::PdfError;
 use parley_core::ids::BotId;
-use parley_core::persona::{self, PersonaDoc, PersonaKind, limits};
-use serde_json::{Value, json};
+use parley_core::persona::{self, PersonaKind, limits};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::ApiState;
 use crate::error::ApiError;
 use crate::extract::NotGuest;
+use crate::views::{PersonaInfoView, PersonaList, PersonaView};
 
-pub fn router(state: ApiState) -> Router {
-    Router::new()
-        .route("/chat-config/{id}/persona", get(list))
-        .route(
-            "/chat-config/{id}/persona/{kind}",
-            get(read)
-                .put(upload)
-                .delete(remove)
-                // Above the global request limit: a profile PDF may have 5 MB. The text
-                // kinds' lower limit is checked per request.
-                .layer(DefaultBodyLimit::max(limits::PDF_MAX_BYTES)),
-        )
-        .with_state(state)
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(
+        routes!(read, upload, remove)
+            // Above the global request limit: a profile PDF may have 5 MB. The text
+            // kinds' lower limit is checked per request.
+            .layer(DefaultBodyLimit::max(limits::PDF_MAX_BYTES)),
+    )
 }
 
-/// `PUT`: the owner uploads a document, replacing the one of that kind.
+/// Uploads a document, replacing the one of that kind (the owner): `facts` as
+/// `application/json`, `summary` and `style` as `text/plain`, `profile` as
+/// `application/pdf`.
+#[utoipa::path(put, operation_id = "putPersona", path = "/chat-config/{id}/persona/{kind}", tag = "chat-config",
+    params(("id" = String, Path), ("kind" = crate::views::PersonaKind, Path)),
+    request_body(content(
+        (Object = "application/json"),
+        (String = "text/plain"),
+        (Vec<u8> = "application/pdf"),
+    )),
+    responses((status = 200, body = PersonaInfoView)))]
 async fn upload(
     State(state): State<ApiState>,
     NotGuest(caller): NotGuest,
     Path((id, kind)): Path<(String, String)>,
     req: Request,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PersonaInfoView>, ApiError> {
     let id = BotId::parse(&id)?;
     let kind = PersonaKind::parse(&kind)?;
     // Who may write comes first, so nobody else gets a PDF parsed on their behalf.
@@ -76,32 +81,44 @@ async fn upload(
         .app
         .put_persona(&caller, &id, kind, body.to_vec(), extracted)
         .await?;
-    Ok(Json(serde_json::to_value(info).unwrap_or(Value::Null)))
+    Ok(Json(info.into()))
 }
 
-/// `GET`: the document's content with its sizes; a profile's content is its text.
+/// A document with its sizes and content: facts as JSON, the other kinds (a profile's
+/// extracted text) as a string.
+#[utoipa::path(get, operation_id = "getPersona", path = "/chat-config/{id}/persona/{kind}", tag = "chat-config",
+    params(("id" = String, Path), ("kind" = crate::views::PersonaKind, Path)),
+    responses((status = 200, body = PersonaView)))]
 async fn read(
     State(state): State<ApiState>,
     NotGuest(caller): NotGuest,
     Path((id, kind)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PersonaView>, ApiError> {
     let id = BotId::parse(&id)?;
     let kind = PersonaKind::parse(&kind)?;
     let doc = state.app.get_persona(&caller, &id, kind).await?;
-    Ok(Json(view(&doc)))
+    Ok(Json(PersonaView::from(&doc)))
 }
 
-/// `GET /chat-config/{id}/persona`: which documents the bot has, for its owner and admins.
+/// Which documents the bot has, for its owner and admins.
+#[utoipa::path(get, operation_id = "listPersona", path = "/chat-config/{id}/persona", tag = "chat-config", params(("id" = String, Path)),
+    responses((status = 200, body = PersonaList)))]
 async fn list(
     State(state): State<ApiState>,
     NotGuest(caller): NotGuest,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PersonaList>, ApiError> {
     let items = state.app.list_persona(&caller, &BotId::parse(&id)?).await?;
-    Ok(Json(json!({"items": items, "next": null})))
+    Ok(Json(PersonaList {
+        items: items.into_iter().map(Into::into).collect(),
+        next: None,
+    }))
 }
 
-/// `DELETE`: the owner removes a document.
+/// Removes a document (the owner).
+#[utoipa::path(delete, operation_id = "deletePersona", path = "/chat-config/{id}/persona/{kind}", tag = "chat-config",
+    params(("id" = String, Path), ("kind" = crate::views::PersonaKind, Path)),
+    responses((status = 204)))]
 async fn remove(
     State(state): State<ApiState>,
     NotGuest(caller): NotGuest,
@@ -111,20 +128,6 @@ async fn remove(
     let kind = PersonaKind::parse(&kind)?;
     state.app.delete_persona(&caller, &id, kind).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A document as `GET` answers it: its info plus `content` (facts as JSON, the rest as
-/// text).
-fn view(doc: &PersonaDoc) -> Value {
-    let content = match doc.kind {
-        PersonaKind::Facts => serde_json::from_str(&doc.text).unwrap_or_else(|_| Value::String(doc.text.clone())),
-        _ => Value::String(doc.text.clone()),
-    };
-    let mut view = serde_json::to_value(doc.info()).unwrap_or_else(|_| json!({}));
-    if let Some(fields) = view.as_object_mut() {
-        fields.insert("content".into(), content);
-    }
-    view
 }
 
 /// The text of a PDF, tidied, or a refusal a client can act on. The extractor (a port:

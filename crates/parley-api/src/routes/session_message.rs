@@ -1,73 +1,62 @@
 //! The `session-message` function: send into a session or a room.
 
 use axum::extract::State;
-use axum::routing::post;
 use axum::{Json, Router};
 use parley_core::ids::{RoomId, SessionId};
-use serde::Deserialize;
-use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::to_json;
 use crate::ApiState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Body, Caller, ClientAddr, NotGuest, Path};
+use crate::requests::{RoomSend, SessionSend};
 use crate::views::Sent;
 
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(to_session))
+        .routes(routes!(to_room))
+}
+
 pub fn router(state: ApiState) -> Router {
-    Router::new()
-        .route("/session-message", post(to_session))
-        .route("/room/{id}/messages", post(to_room))
-        .with_state(state)
+    super::with_state(routes(), state)
 }
 
-/// `POST /session-message`, in Parley's names or AI Maker's.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SessionSend {
-    #[serde(alias = "session_id")]
-    session_id: String,
-    message: String,
-    #[serde(alias = "client_message_id")]
-    client_message_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RoomSend {
-    message: String,
-    #[serde(alias = "client_message_id")]
-    client_message_id: Option<String>,
-}
-
+/// Sends a message into a session and answers with the bot's reply. A retry with the
+/// same `clientMessageId` answers the stored exchange.
+#[utoipa::path(post, operation_id = "sendToSession", path = "/session-message", tag = "session-message", request_body = SessionSend,
+    responses((status = 200, body = Sent)))]
 async fn to_session(
     State(state): State<ApiState>,
     Caller(caller): Caller,
     ClientAddr(from): ClientAddr,
     Body(body): Body<SessionSend>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Sent>> {
     let id = SessionId::parse(&body.session_id)?;
     let outcome = state
         .app
         .send_to_session(&caller, &id, &body.message, body.client_message_id.as_deref(), from)
         .await?;
-    let mut json = to_json(&Sent::from(outcome)).0;
-    if let Some(obj) = json.as_object_mut() {
-        obj.insert("sessionId".into(), Value::String(id.to_string()));
-    }
-    Ok(Json(json))
+    Ok(Json(Sent {
+        session_id: Some(id.to_string()),
+        ..Sent::from(outcome)
+    }))
 }
 
+/// Sends a message into a room (members); the bot answers per the room's reply mode.
+#[utoipa::path(post, operation_id = "sendToRoom", path = "/room/{id}/messages", tag = "session-message", params(("id" = String, Path)),
+    request_body = RoomSend, responses((status = 200, body = Sent)))]
 async fn to_room(
     State(state): State<ApiState>,
     NotGuest(caller): NotGuest,
     ClientAddr(from): ClientAddr,
     Path(id): Path<String>,
     Body(body): Body<RoomSend>,
-) -> Result<Json<Value>, ApiError> {
+) -> ApiResult<Json<Sent>> {
     let id = RoomId::parse(&id)?;
     let outcome = state
         .app
         .send_to_room(&caller, &id, &body.message, body.client_message_id.as_deref(), from)
         .await?;
-    Ok(to_json(&Sent::from(outcome)))
+    Ok(Json(Sent::from(outcome)))
 }

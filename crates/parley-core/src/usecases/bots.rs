@@ -1,7 +1,5 @@
 //! Bot configs: create, read, update, delete, share links, suspension.
 
-use serde::Deserialize;
-
 use super::{Parley, found};
 use crate::bot::{BotConfig, Limits, Memory, OverridePolicy, PublicBotView, PublicPersonaDoc, Sharing, SharingMode};
 use crate::error::{CoreError, StoreError};
@@ -16,53 +14,45 @@ use crate::values::{
 
 /// The fields of a bot a caller may set, all optional (a create fills defaults, an update
 /// keeps what is stored). AI Maker's snake_case names are accepted too.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct BotFields {
     pub title: Option<String>,
     pub description: Option<String>,
     pub greeting: Option<String>,
     pub model: Option<String>,
-    #[serde(alias = "system_prompt", alias = "prompt")]
     pub system_prompt: Option<String>,
     pub temperature: Option<f64>,
-    #[serde(alias = "max_output_tokens")]
     pub max_output_tokens: Option<i64>,
     pub sharing: Option<SharingFields>,
     /// Which overrides sessions may make (see [`OverridePolicy`]).
     pub session_overrides: Option<OverrideFields>,
     /// The earlier switch: `true` lets sessions change their temperature (only),
     /// `false` turns every override off. `sessionOverrides` says more.
-    #[serde(alias = "allow_session_overrides")]
     pub allow_session_overrides: Option<bool>,
     pub memory: Option<MemoryFields>,
     pub limits: Option<LimitsFields>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct SharingFields {
     pub mode: Option<SharingMode>,
     pub show_prompt: Option<bool>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct OverrideFields {
     pub temperature: Option<bool>,
     pub system_prompt: Option<bool>,
     pub models: Option<Vec<String>>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct MemoryFields {
     pub max_messages: Option<i64>,
     pub max_tokens: Option<i64>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct LimitsFields {
     pub guest_messages_per_session: Option<i64>,
     pub daily_messages: Option<i64>,

@@ -1,7 +1,5 @@
 //! Rooms: several signed-in members with one bot, joined by a rotatable invite link.
 
-use serde::Deserialize;
-
 use super::sessions::HistoryPage;
 use super::{Parley, found};
 use crate::error::CoreError;
@@ -14,22 +12,17 @@ use crate::room::{ReplyMode, Room, RoomMember};
 use crate::values::Title;
 
 /// `POST /chat-room`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct NewRoom {
-    #[serde(alias = "chat_config_id")]
     pub chat_config_id: Option<String>,
-    #[serde(alias = "share_code")]
     pub share_code: Option<String>,
     pub title: Option<String>,
     pub reply_mode: Option<ReplyMode>,
 }
 
 /// `POST /room/{id}/join`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct JoinRoom {
-    #[serde(alias = "invite_code")]
     pub invite_code: String,
 }
 

@@ -1,7 +1,5 @@
 //! Sessions: start one on a shared bot, read, rename, override, delete, history.
 
-use serde::Deserialize;
-
 use super::{Parley, found};
 use crate::bot::{BotConfig, OverridePolicy};
 use crate::error::CoreError;
@@ -16,12 +14,9 @@ use crate::session::{Overrides, Participant, Session};
 use crate::values::{PageLimit, SystemPrompt, Temperature, Title, parse_seq};
 
 /// `POST /chat-session`: which bot, by id or by share code (exactly one).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct NewSession {
-    #[serde(alias = "chat_config_id")]
     pub chat_config_id: Option<String>,
-    #[serde(alias = "share_code")]
     pub share_code: Option<String>,
     pub title: Option<String>,
 }
@@ -36,12 +31,10 @@ pub struct SessionStart {
 }
 
 /// `PUT /session/{id}`: a new title, and overrides where the bot allows them.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct SessionChanges {
     pub title: Option<String>,
     pub model: Option<String>,
-    #[serde(alias = "system_prompt")]
     pub system_prompt: Option<String>,
     pub temperature: Option<f64>,
 }
