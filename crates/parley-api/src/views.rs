@@ -60,10 +60,11 @@ api_enum!(
     Role from message::Role { User, Assistant }
 );
 api_enum!(
-    /// `pending` while a user message's reply is being generated, `ok` when complete,
-    /// `failed` when the model call failed (a retry with the same `clientMessageId`
-    /// tries again).
-    MessageStatus from message::MessageStatus { Pending, Ok, Failed }
+    /// `pending`: a user message whose reply is being generated; `streaming`: a reply
+    /// being written (its text so far is shown); `complete`; `stopped`: a reply stopped
+    /// on request, keeping its text; `failed`: the model call failed (a reply keeps what
+    /// was written; a retry with the same `clientMessageId` tries again).
+    MessageStatus from message::MessageStatus { Pending, Streaming, Complete, Stopped, Failed }
 );
 api_enum!(
     /// The kinds of persona document.

@@ -33,12 +33,25 @@ pub enum Role {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageStatus {
-    /// Stored; for a user message that wants a reply, the model call is under way.
+    /// A user message whose reply is being generated.
     Pending,
-    /// Complete.
-    Ok,
-    /// The model call failed; a retry with the same `clientMessageId` tries again.
+    /// A reply being generated: its text so far is stored as it grows.
+    Streaming,
+    /// Complete: a user message with its reply, a reply written to its end, or a message
+    /// that wants no reply.
+    Complete,
+    /// A reply whose generation was stopped on request; it keeps the text written so far.
+    Stopped,
+    /// The model call failed (a reply keeps what was written); a retry with the same
+    /// `clientMessageId` tries again.
     Failed,
+}
+
+impl MessageStatus {
+    /// Whether a reply in this status is still being written.
+    pub fn is_final(self) -> bool {
+        !matches!(self, MessageStatus::Pending | MessageStatus::Streaming)
+    }
 }
 
 /// Tokens a model call used.

@@ -151,6 +151,22 @@ pub trait MessageStore: Send + Sync {
         reply_seq: Option<u64>,
     ) -> Result<(), StoreError>;
     async fn list(&self, conversation: &Conversation, range: MessageRange) -> Result<Vec<Message>, StoreError>;
+    /// Writes a reply as it grows: its `content`, `status` and `usage` (the other fields
+    /// as stored), if its stored status is still `expected`. `false`, changing nothing,
+    /// when it is not: generation was stopped, or another writer finished it. A reply
+    /// that does not exist is `NotFound`. How replies outlive their connection.
+    async fn save_reply(&self, conversation: &Conversation, reply: &Message, expected: MessageStatus)
+    -> Result<bool, StoreError>;
+    /// Moves a message from `expected` to `status`, leaving its content; `false`,
+    /// changing nothing, when its stored status is not `expected`. A message that does
+    /// not exist is `NotFound`. Stops a reply, and fails one whose writer died.
+    async fn set_status_if(
+        &self,
+        conversation: &Conversation,
+        seq: u64,
+        expected: MessageStatus,
+        status: MessageStatus,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Atomic counters for quotas.

@@ -65,7 +65,7 @@ pub fn window(history: &[Message], memory: Memory, new_message: ChatTurn, author
     let mut budget = memory.max_tokens.saturating_sub(estimate_tokens(&new_message.content));
     let mut slots = memory.max_messages.saturating_sub(1);
     let mut picked: Vec<ChatTurn> = Vec::new();
-    for m in history.iter().rev().filter(|m| m.status == MessageStatus::Ok) {
+    for m in history.iter().rev().filter(|m| matches!(m.status, MessageStatus::Complete | MessageStatus::Stopped)) {
         if slots == 0 {
             break;
         }
@@ -97,7 +97,7 @@ mod tests {
             author_id: "u".into(),
             author_name: Some("ann".into()),
             content: content.into(),
-            status: MessageStatus::Ok,
+            status: MessageStatus::Complete,
             created_at: DateTime::UNIX_EPOCH,
             usage: None,
             client_message_id: None,

@@ -150,7 +150,7 @@ async fn a_failed_model_call_keeps_the_message_for_a_retry() {
         retried.body["userMessage"]["seq"], 1,
         "the stored message is answered, not a copy"
     );
-    assert_eq!(retried.body["userMessage"]["status"], "ok");
+    assert_eq!(retried.body["userMessage"]["status"], "complete");
     let history = t.get(&format!("/session/{session}/messages"), Some(&alice)).await;
     assert_eq!(history.body["messages"].as_array().map(Vec::len), Some(2));
 }

@@ -53,8 +53,13 @@ pub enum RoleRecord {
 pub enum MessageStatusRecord {
     #[serde(rename = "pending")]
     Pending,
+    #[serde(rename = "streaming")]
+    Streaming,
+    /// Complete; stored as `ok`, its name before replies streamed.
     #[serde(rename = "ok")]
     Ok,
+    #[serde(rename = "stopped")]
+    Stopped,
     #[serde(rename = "failed")]
     Failed,
 }
@@ -68,13 +73,15 @@ pub struct UsageRecord {
 }
 
 impl MessageStatusRecord {
-    const ALL: [Self; 3] = [Self::Pending, Self::Ok, Self::Failed];
+    const ALL: [Self; 5] = [Self::Pending, Self::Streaming, Self::Ok, Self::Stopped, Self::Failed];
 
     /// The stored name of a status, as in the body.
     pub fn name(self) -> &'static str {
         match self {
             Self::Pending => "pending",
+            Self::Streaming => "streaming",
             Self::Ok => "ok",
+            Self::Stopped => "stopped",
             Self::Failed => "failed",
         }
     }
@@ -158,7 +165,9 @@ impl From<MessageStatus> for MessageStatusRecord {
     fn from(status: MessageStatus) -> Self {
         match status {
             MessageStatus::Pending => Self::Pending,
-            MessageStatus::Ok => Self::Ok,
+            MessageStatus::Streaming => Self::Streaming,
+            MessageStatus::Complete => Self::Ok,
+            MessageStatus::Stopped => Self::Stopped,
             MessageStatus::Failed => Self::Failed,
         }
     }

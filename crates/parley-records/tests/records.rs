@@ -135,7 +135,7 @@ fn user_message() -> Message {
         author_id: "user-1".into(),
         author_name: Some("Ada L.".into()),
         content: "Hi \"bot\"\n".into(),
-        status: MessageStatus::Ok,
+        status: MessageStatus::Complete,
         created_at: at("2026-01-02T03:04:05.001Z"),
         usage: None,
         client_message_id: Some(ClientMessageId::from_trusted("c-1")),

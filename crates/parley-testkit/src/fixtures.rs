@@ -106,7 +106,7 @@ pub fn new_message(author: &str, content: &str) -> NewMessage {
         author_id: author.to_owned(),
         author_name: Some(format!("name of {author}")),
         content: content.to_owned(),
-        status: MessageStatus::Ok,
+        status: MessageStatus::Complete,
         created_at: Utc::now(),
         usage: None,
         client_message_id: None,

@@ -277,7 +277,7 @@ async fn status(store: &dyn MessageStore) {
         .await
         .expect("append the reply");
     store
-        .set_status(&conversation, question.seq, MessageStatus::Ok, Some(answer.seq))
+        .set_status(&conversation, question.seq, MessageStatus::Complete, Some(answer.seq))
         .await
         .expect("mark answered");
     let got = store
@@ -287,7 +287,7 @@ async fn status(store: &dyn MessageStore) {
         .expect("the message exists");
     assert_eq!(
         (got.status, got.reply_seq),
-        (MessageStatus::Ok, Some(answer.seq)),
+        (MessageStatus::Complete, Some(answer.seq)),
         "set_status must set the status and the reply's seq"
     );
     assert_eq!(

@@ -148,7 +148,7 @@ impl Parley {
             status: if wants_reply {
                 MessageStatus::Pending
             } else {
-                MessageStatus::Ok
+                MessageStatus::Complete
             },
             created_at: self.now(),
             usage: None,
@@ -194,7 +194,7 @@ impl Parley {
         existing: Message,
     ) -> Result<SendOutcome, CoreError> {
         match (existing.status, existing.reply_seq) {
-            (MessageStatus::Ok, Some(seq)) => {
+            (MessageStatus::Complete, Some(seq)) => {
                 let reply = self.ports.messages.get(&sender.conversation, seq).await?;
                 Ok(SendOutcome {
                     user_message: existing,
@@ -202,7 +202,7 @@ impl Parley {
                     owner_view: false,
                 })
             }
-            (MessageStatus::Ok, None) => Ok(SendOutcome {
+            (MessageStatus::Complete, None) => Ok(SendOutcome {
                 user_message: existing,
                 reply: None,
                 owner_view: false,
@@ -245,7 +245,7 @@ impl Parley {
             author_id: BOT_AUTHOR.to_owned(),
             author_name: None,
             content: reply.text,
-            status: MessageStatus::Ok,
+            status: MessageStatus::Complete,
             created_at: self.now(),
             usage: Some(reply.usage),
             client_message_id: None,
@@ -253,10 +253,10 @@ impl Parley {
         let reply = self.ports.messages.append(conversation, &reply).await?;
         self.ports
             .messages
-            .set_status(conversation, user_message.seq, MessageStatus::Ok, Some(reply.seq))
+            .set_status(conversation, user_message.seq, MessageStatus::Complete, Some(reply.seq))
             .await?;
         self.count_tokens(effective.bot, reply.usage).await;
-        user_message.status = MessageStatus::Ok;
+        user_message.status = MessageStatus::Complete;
         user_message.reply_seq = Some(reply.seq);
         tracing::info!(
             model = request.model,
