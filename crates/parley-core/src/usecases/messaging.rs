@@ -211,6 +211,11 @@ impl Parley {
                 CoreError::Conflict("this message is still being answered; retry in a moment"),
             ),
             (MessageStatus::Pending | MessageStatus::Failed, _) => self.answer(sender, effective, existing).await,
+            // A user message never holds a reply's statuses; stand-in until the streaming
+            // use case (main) decides.
+            (MessageStatus::Streaming | MessageStatus::Stopped, _) => Err(CoreError::Conflict(
+                "this message is still being answered; retry in a moment",
+            )),
         }
     }
 
