@@ -29,7 +29,7 @@ mod room;
 mod session;
 
 pub use bot::{BotRecord, LimitsRecord, MemoryRecord, OverridePolicyRecord, SharingModeRecord, SharingRecord};
-pub use message::{MessageRecord, MessageStatusRecord, RoleRecord, UsageRecord};
+pub use message::{MessageRecord, MessageStatusRecord, RoleRecord, UsageRecord, reply_patch};
 pub use room::{MemberRecord, ReplyModeRecord, RoomRecord};
 pub use session::{OverridesRecord, ParticipantRecord, SessionRecord};
 

@@ -101,6 +101,30 @@ impl MessageStatusRecord {
     }
 }
 
+/// What a reply save rewrites in a stored body — `content`, `status` and `usage`, the
+/// fields a reply changes while it streams — as an RFC 7396 merge patch of the body
+/// (`usage` null removes it), so a store can apply it to the stored body in place and
+/// keep every other field as stored (SQLite's `json_patch`).
+pub fn reply_patch(reply: &Message) -> Result<String, StoreError> {
+    #[derive(Serialize)]
+    struct ReplyPatch<'a> {
+        #[serde(rename = "content")]
+        content: &'a str,
+        #[serde(rename = "status")]
+        status: MessageStatusRecord,
+        // Not skipped when absent: a null in a merge patch removes the field.
+        #[serde(rename = "usage")]
+        usage: Option<UsageRecord>,
+    }
+    let record = MessageRecord::from(reply);
+    let patch = ReplyPatch {
+        content: &record.content,
+        status: record.status,
+        usage: record.usage,
+    };
+    serde_json::to_string(&patch).map_err(|source| store_err(RecordError::Json { kind: KIND, source }))
+}
+
 impl Record for MessageRecord {
     type Domain = Message;
     const KIND: &'static str = KIND;
@@ -177,7 +201,9 @@ impl From<MessageStatusRecord> for MessageStatus {
     fn from(status: MessageStatusRecord) -> Self {
         match status {
             MessageStatusRecord::Pending => Self::Pending,
-            MessageStatusRecord::Ok => Self::Ok,
+            MessageStatusRecord::Streaming => Self::Streaming,
+            MessageStatusRecord::Ok => Self::Complete,
+            MessageStatusRecord::Stopped => Self::Stopped,
             MessageStatusRecord::Failed => Self::Failed,
         }
     }
@@ -200,5 +226,37 @@ mod tests {
             );
         }
         assert!(MessageStatusRecord::parse("done").is_err());
+    }
+
+    // Protects reply saves in SQLite (`json_patch(body, patch)`): the patch names the
+    // fields as the body does, carries the status under its stored name, and removes
+    // `usage` (null) when the reply has none, so the patched body reads as the reply.
+    #[test]
+    fn a_reply_patch_rewrites_content_status_and_usage_by_their_body_names() {
+        let mut reply = Message {
+            seq: 2,
+            role: Role::Assistant,
+            author_id: "bot".into(),
+            author_name: None,
+            content: "Half \"way\"\n".into(),
+            status: MessageStatus::Complete,
+            created_at: DateTime::UNIX_EPOCH,
+            usage: Some(Usage {
+                input_tokens: 1,
+                output_tokens: 2,
+            }),
+            client_message_id: None,
+            reply_seq: None,
+        };
+        assert_eq!(
+            reply_patch(&reply).expect("encodes"),
+            r#"{"content":"Half \"way\"\n","status":"ok","usage":{"inputTokens":1,"outputTokens":2}}"#
+        );
+        reply.status = MessageStatus::Streaming;
+        reply.usage = None;
+        assert_eq!(
+            reply_patch(&reply).expect("encodes"),
+            r#"{"content":"Half \"way\"\n","status":"streaming","usage":null}"#
+        );
     }
 }
