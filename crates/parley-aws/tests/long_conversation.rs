@@ -5,73 +5,17 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::{
-    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
-};
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
 use chrono::{DateTime, Utc};
-use common::unique_settings;
-use parley_aws::{AwsStore, bootstrap, item_size, keys};
+use common::{WireRecord, measured_store};
+use parley_aws::{AwsStore, item_size, keys};
 use parley_core::ids::SessionId;
 use parley_core::message::Conversation;
 use parley_core::ports::{IdSource, MessageRange, MessageStore, RandomIds};
 use parley_testkit as kit;
 
 const MESSAGES: u64 = 2_000;
-
-/// One message on the wire: the operation (for requests), "sent" or "received", bytes.
-type Record = (String, &'static str, usize);
-
-/// Bytes sent and received per DynamoDB operation, in order.
-#[derive(Clone, Debug, Default)]
-struct WireBytes(Arc<Mutex<Vec<Record>>>);
-
-impl WireBytes {
-    fn take(&self) -> Vec<Record> {
-        std::mem::take(&mut *self.0.lock().expect("lock"))
-    }
-}
-
-impl Intercept for WireBytes {
-    fn name(&self) -> &'static str {
-        "WireBytes"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let request = context.request();
-        let operation = request
-            .headers()
-            .get("x-amz-target")
-            .and_then(|t| t.rsplit('.').next())
-            .unwrap_or("?")
-            .to_owned();
-        let size = request.body().bytes().map_or(0, <[u8]>::len);
-        self.0.lock().expect("lock").push((operation, "sent", size));
-        Ok(())
-    }
-
-    fn read_after_deserialization(
-        &self,
-        context: &AfterDeserializationInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let size = context.response().body().bytes().map_or(0, <[u8]>::len);
-        self.0.lock().expect("lock").push((String::new(), "received", size));
-        Ok(())
-    }
-}
 
 /// What one append cost: bytes sent by the write, bytes read to number it, and the size
 /// of the stored item.
@@ -84,21 +28,7 @@ struct Cost {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writing_message_2000_stores_no_more_bytes_than_writing_message_1() {
-    common::endpoint();
-    let sdk = parley_aws::sdk_config().await;
-    let settings = unique_settings();
-    bootstrap::ensure_table(&sdk, &settings.table).await.expect("bootstrap");
-    bootstrap::ensure_bucket(&sdk, &settings.bucket)
-        .await
-        .expect("bootstrap");
-    let wire = WireBytes::default();
-    let ddb = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&sdk)
-            .interceptor(wire.clone())
-            .build(),
-    );
-    // Only the DynamoDB client is measured; the bucket is not used here.
-    let store = AwsStore::with_clients(ddb, aws_sdk_s3::Client::new(&sdk), settings);
+    let (store, wire) = measured_store().await;
 
     let conversation = Conversation::Session(SessionId::parse(&RandomIds.new_id()).expect("valid id"));
     let author = kit::user();
@@ -171,7 +101,7 @@ async fn writing_message_2000_stores_no_more_bytes_than_writing_message_1() {
 
 /// The cost of the append that stored message `seq`, from the bytes it moved and the
 /// item it left.
-async fn cost(store: &AwsStore, wire: &[Record], conversation: &Conversation, seq: u64) -> Cost {
+async fn cost(store: &AwsStore, wire: &[WireRecord], conversation: &Conversation, seq: u64) -> Cost {
     let sent = |op: &str| {
         wire.iter()
             .filter(|(o, dir, _)| o == op && *dir == "sent")

@@ -4,6 +4,11 @@
 //! refuses a second row with the same number, so concurrent appends can never share
 //! one. The `seq`, `status` and `reply_seq` columns are authoritative; `body` holds
 //! the rest of the message as its record (`parley_records::MessageRecord`).
+//!
+//! A reply is saved as it grows by one `UPDATE` whose `WHERE` holds the expected
+//! status, so a stopped reply is never overwritten by its generator; the body is
+//! patched in place (`json_patch` with `parley_records::reply_patch`), which keeps its
+//! other fields as stored.
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -12,7 +17,7 @@ use parley_core::message::{Conversation, Message, MessageStatus, NewMessage};
 use parley_core::ports::{Appended, MessageRange, MessageStore};
 use parley_core::quota::QuotaCharge;
 use parley_core::values::ClientMessageId;
-use parley_records::{MessageRecord, MessageStatusRecord, decode, encode};
+use parley_records::{MessageRecord, MessageStatusRecord, decode, encode, reply_patch};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::{SqliteStore, db_err, quotas, to_i64, to_u64};
@@ -110,6 +115,53 @@ impl MessageStore for SqliteStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(conversation = %conversation.key(), seq = reply.seq, ?expected, status = ?reply.status))]
+    async fn save_reply(
+        &self,
+        conversation: &Conversation,
+        reply: &Message,
+        expected: MessageStatus,
+    ) -> Result<bool, StoreError> {
+        let key = conversation.key();
+        let seq = to_i64(reply.seq)?;
+        let status = MessageStatusRecord::name_of(reply.status);
+        let expected = MessageStatusRecord::name_of(expected);
+        let patch = reply_patch(reply)?;
+        self.run(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE messages SET status = ?3, body = json_patch(body, ?4)
+                     WHERE conversation = ?1 AND seq = ?2 AND status = ?5",
+                )
+                .and_then(|mut stmt| stmt.execute(params![key, seq, status, patch, expected]))
+                .map_err(db_err)?;
+            refused_or_missing(conn, &key, seq, changed)
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(conversation = %conversation.key(), seq, ?expected, ?status))]
+    async fn set_status_if(
+        &self,
+        conversation: &Conversation,
+        seq: u64,
+        expected: MessageStatus,
+        status: MessageStatus,
+    ) -> Result<bool, StoreError> {
+        let key = conversation.key();
+        let seq = to_i64(seq)?;
+        let status = MessageStatusRecord::name_of(status);
+        let expected = MessageStatusRecord::name_of(expected);
+        self.run(move |conn| {
+            let changed = conn
+                .prepare_cached("UPDATE messages SET status = ?3 WHERE conversation = ?1 AND seq = ?2 AND status = ?4")
+                .and_then(|mut stmt| stmt.execute(params![key, seq, status, expected]))
+                .map_err(db_err)?;
+            refused_or_missing(conn, &key, seq, changed)
+        })
+        .await
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(conversation = %conversation.key(), ?range))]
     async fn list(&self, conversation: &Conversation, range: MessageRange) -> Result<Vec<Message>, StoreError> {
         let key = conversation.key();
@@ -179,6 +231,22 @@ impl Row {
             ..self.message
         })
     }
+}
+
+/// The outcome of a conditional update that changed `changed` rows: `true` when it
+/// wrote, `false` when the message exists in another status, `NotFound` when it does
+/// not exist. The existence check runs only after a refusal, under the same connection
+/// lock as the update; only deleting the conversation could come between them, and
+/// then `NotFound` is the truth.
+fn refused_or_missing(conn: &Connection, key: &str, seq: i64, changed: usize) -> Result<bool, StoreError> {
+    if changed > 0 {
+        return Ok(true);
+    }
+    let exists: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM messages WHERE conversation = ?1 AND seq = ?2)")
+        .and_then(|mut stmt| stmt.query_row(params![key, seq], |row| row.get(0)))
+        .map_err(db_err)?;
+    if exists { Ok(false) } else { Err(StoreError::NotFound) }
 }
 
 /// The raw columns of one message row.

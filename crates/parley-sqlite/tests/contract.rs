@@ -44,6 +44,12 @@ async fn message_store() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reply_progress() {
+    let (store, _dir) = store();
+    kit::reply_progress_contract(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn quota_store() {
     let (store, _dir) = store();
     kit::quota_store_contract(&store).await;
@@ -98,6 +104,7 @@ async fn all_suites_share_one_store() {
         kit::session_store_contract(&store, &store),
         kit::room_store_contract(&store, &store),
         kit::message_store_contract(&store),
+        kit::reply_progress_contract(&store),
         kit::quota_store_contract(&store),
         kit::persona_store_contract(&store),
     );

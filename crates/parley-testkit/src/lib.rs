@@ -9,6 +9,7 @@
 //!
 //! Layout: [`fixtures`] builds valid domain objects; `bots.rs`, `sessions.rs`,
 //! `rooms.rs`, `messages.rs`, `quotas.rs`, `personas.rs` hold one suite per port,
+//! `replies.rs` the suite of a reply saved as it grows (streaming, stop, failure),
 //! `charged.rs` the suite of a message stored together with its quota charges, and
 //! `concurrency.rs` the suites that race many tasks against one store.
 
@@ -20,6 +21,7 @@ mod messages;
 mod paging;
 mod personas;
 mod quotas;
+mod replies;
 mod rooms;
 mod sessions;
 
@@ -30,5 +32,6 @@ pub use fixtures::{bot, guest_session, member, new_message, room, session, user}
 pub use messages::message_store_contract;
 pub use personas::persona_store_contract;
 pub use quotas::{quota_add_contract, quota_store_contract};
+pub use replies::reply_progress_contract;
 pub use rooms::room_store_contract;
 pub use sessions::session_store_contract;
