@@ -21,7 +21,8 @@
 //! Layout: [`keys`] names every item; `error.rs` maps SDK errors onto `StoreError`
 //! (keeping them as sources); `table.rs` holds the paging, batch-delete and
 //! transaction helpers; `bots.rs`, `personas.rs`, `sessions.rs`, `rooms.rs`,
-//! `messages.rs` and `quotas.rs` implement one port each; [`cognito`] checks users' status
+//! `messages.rs` and `quotas.rs` implement one port each (`replies.rs` the saves of a
+//! reply as it grows, for `messages.rs`); [`cognito`] checks users' status
 //! with Cognito and creates the user pool, app client and `admin` group.
 
 use std::time::Duration;
@@ -37,6 +38,7 @@ pub mod keys;
 mod messages;
 mod personas;
 mod quotas;
+mod replies;
 mod rooms;
 mod sessions;
 mod table;

@@ -10,21 +10,10 @@
 //! counters' conditional updates into that same transaction (see `quotas.rs`). The
 //! `body` is the message's record (`parley_records::MessageRecord`); status and reply
 //! seq are separate attributes, updated in place, and override the copies in `body`.
-//!
-//! A reply is saved as it grows by one `UpdateItem` that sets `status` and `body` on
-//! condition that the stored status is the expected one, so a stopped reply is never
-//! overwritten by its generator; when the condition fails, the item as it was
-//! (`ReturnValuesOnConditionCheckFailure = ALL_OLD`) tells "another status" (`false`)
-//! from "no such message" (`NotFound`) without a second request. The body is written
-//! whole, from the reply given: its fields other than content, status and usage are
-//! the ones the generator got from `append`.
+//! A reply saved as it grows is in `replies.rs`.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::Utc;
 use parley_core::StoreError;
 use parley_core::message::{Conversation, Message, MessageStatus, NewMessage};
@@ -226,42 +215,6 @@ impl AwsStore {
     }
 }
 
-impl AwsStore {
-    /// An update of the message `seq` on condition that its stored status is
-    /// `expected`, returning the item as it was when the condition fails.
-    fn update_if_status(
-        &self,
-        conversation: &Conversation,
-        seq: u64,
-        expected: MessageStatus,
-    ) -> UpdateItemFluentBuilder {
-        self.ddb
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::conversation_pk(conversation), keys::message_sk(seq))))
-            .condition_expression("#status = :expected")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":expected", s(MessageStatusRecord::name_of(expected)))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-    }
-}
-
-/// The outcome of [`AwsStore::update_if_status`]: `true` when it wrote, `false` when
-/// the message is in another status, `NotFound` when the failed condition came with no
-/// item, that is when there is no such message.
-fn written_or_refused(result: Result<impl Sized, SdkError<UpdateItemError, HttpResponse>>) -> Result<bool, StoreError> {
-    match result {
-        Ok(_) => Ok(true),
-        Err(e) => match e.as_service_error() {
-            Some(UpdateItemError::ConditionalCheckFailedException(failed)) => match failed.item() {
-                Some(_) => Ok(false),
-                None => Err(StoreError::NotFound),
-            },
-            _ => Err(sdk_err(e)),
-        },
-    }
-}
-
 fn too_many_appends() -> StoreError {
     StoreError::Unavailable("too many concurrent appends to one conversation".into())
 }
@@ -376,7 +329,7 @@ impl MessageStore for AwsStore {
         }
     }
 
-    /// One `UpdateItem`: `status` and the whole `body`, on condition of the status.
+    /// See `replies.rs`.
     #[tracing::instrument(level = "debug", skip_all, fields(conversation = conversation.key(), seq = reply.seq, ?expected, status = ?reply.status))]
     async fn save_reply(
         &self,
@@ -384,18 +337,10 @@ impl MessageStore for AwsStore {
         reply: &Message,
         expected: MessageStatus,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .update_if_status(conversation, reply.seq, expected)
-            .update_expression("SET #status = :status, body = :body")
-            .expression_attribute_values(":status", s(MessageStatusRecord::name_of(reply.status)))
-            .expression_attribute_values(":body", s(encode::<MessageRecord>(reply)?))
-            .send()
-            .await;
-        written_or_refused(result)
+        self.save_reply_item(conversation, reply, expected).await
     }
 
-    /// One `UpdateItem` of the `status` attribute, on condition of it; the body's copy
-    /// of the status is left behind, as `set_status` leaves it (the attribute rules).
+    /// See `replies.rs`.
     #[tracing::instrument(level = "debug", skip_all, fields(conversation = conversation.key(), seq, ?expected, ?status))]
     async fn set_status_if(
         &self,
@@ -404,13 +349,7 @@ impl MessageStore for AwsStore {
         expected: MessageStatus,
         status: MessageStatus,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .update_if_status(conversation, seq, expected)
-            .update_expression("SET #status = :status")
-            .expression_attribute_values(":status", s(MessageStatusRecord::name_of(status)))
-            .send()
-            .await;
-        written_or_refused(result)
+        self.set_status_if_item(conversation, seq, expected, status).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(conversation = conversation.key()))]

@@ -29,7 +29,9 @@ mod room;
 mod session;
 
 pub use bot::{BotRecord, LimitsRecord, MemoryRecord, OverridePolicyRecord, SharingModeRecord, SharingRecord};
-pub use message::{MessageRecord, MessageStatusRecord, RoleRecord, UsageRecord, reply_patch};
+pub use message::{
+    BodyIdentity, CLIENT_MESSAGE_ID_FIELD, MessageRecord, MessageStatusRecord, RoleRecord, UsageRecord, reply_patch,
+};
 pub use room::{MemberRecord, ReplyModeRecord, RoomRecord};
 pub use session::{OverridesRecord, ParticipantRecord, SessionRecord};
 

@@ -125,6 +125,58 @@ pub fn reply_patch(reply: &Message) -> Result<String, StoreError> {
     serde_json::to_string(&patch).map_err(|source| store_err(RecordError::Json { kind: KIND, source }))
 }
 
+/// The fields of a message that no reply save changes — seq, role, author, author
+/// name, creation time and client message id — as pieces of the body this build
+/// writes for it, so that a store can check, in the condition of the very write that
+/// replaces a body, that the stored body is of the same message (DynamoDB's
+/// `begins_with` and `contains`). A body that has `head` as its prefix, contains
+/// `created_at`, and contains `client_message_id` (or, when that is `None`, not
+/// [`CLIENT_MESSAGE_ID_FIELD`]) holds these fields exactly as given: every piece ends
+/// on a JSON delimiter, and none can match inside a string value, where every quote
+/// is escaped. The converse does not hold for bodies written otherwise (before
+/// `schemaVersion`, say): a store falls back to reading the body then.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BodyIdentity {
+    /// The body up to and including `,"content":`.
+    pub head: String,
+    /// `,"createdAt":"…"`.
+    pub created_at: String,
+    /// `,"clientMessageId":"…"`, when the message has one.
+    pub client_message_id: Option<String>,
+}
+
+/// The start of the client message id field in a body, which a body of a message
+/// without one does not contain.
+pub const CLIENT_MESSAGE_ID_FIELD: &str = ",\"clientMessageId\":";
+
+impl BodyIdentity {
+    /// The identity of `message` in the body this build writes for it.
+    pub fn of(message: &Message) -> Result<Self, StoreError> {
+        let json = |source| store_err(RecordError::Json { kind: KIND, source });
+        let record = MessageRecord::from(message);
+        let body = serde_json::to_string(&record).map_err(json)?;
+        // The first `,"content":` is the field itself: the fields before it are
+        // numbers and escaped strings.
+        let end = body
+            .find(CONTENT_FIELD)
+            .ok_or_else(|| StoreError::Other("a message body without its content field".into()))?;
+        let created_at = serde_json::to_string(&record.created_at).map_err(json)?;
+        let client_message_id = record
+            .client_message_id
+            .as_ref()
+            .map(|id| serde_json::to_string(id).map(|id| format!("{CLIENT_MESSAGE_ID_FIELD}{id}")))
+            .transpose()
+            .map_err(json)?;
+        Ok(Self {
+            head: body[..end + CONTENT_FIELD.len()].to_owned(),
+            created_at: format!(",\"createdAt\":{created_at}"),
+            client_message_id,
+        })
+    }
+}
+
+const CONTENT_FIELD: &str = ",\"content\":";
+
 impl Record for MessageRecord {
     type Domain = Message;
     const KIND: &'static str = KIND;
@@ -226,6 +278,88 @@ mod tests {
             );
         }
         assert!(MessageStatusRecord::parse("done").is_err());
+    }
+
+    // Protects reply saves in DynamoDB, whose condition is that the stored body has
+    // this identity: the pieces are found in the body written for the message, and a
+    // message differing in any of those fields (the author name only by a suffix, the
+    // client message id only by its absence) does not have them all.
+    #[test]
+    fn a_body_identity_is_found_in_its_body_and_tells_other_messages_apart() {
+        let message = Message {
+            seq: 2,
+            role: Role::Assistant,
+            author_id: "bot".into(),
+            author_name: Some("Ann".into()),
+            content: r#"x","createdAt":"1970-01-01T00:00:01Z"#.into(),
+            status: MessageStatus::Streaming,
+            created_at: DateTime::UNIX_EPOCH,
+            usage: None,
+            client_message_id: Some(ClientMessageId::from_trusted("c-1")),
+            reply_seq: None,
+        };
+        let has = |body: &str, id: &BodyIdentity| {
+            body.starts_with(&id.head)
+                && body.contains(&id.created_at)
+                && match &id.client_message_id {
+                    Some(cmid) => body.contains(cmid),
+                    None => !body.contains(CLIENT_MESSAGE_ID_FIELD),
+                }
+        };
+        let body = crate::encode::<MessageRecord>(&message).expect("encodes");
+        let identity = BodyIdentity::of(&message).expect("identity");
+        assert!(has(&body, &identity), "{identity:?} in {body}");
+        assert!(identity.head.ends_with(r#""authorName":"Ann","content":"#));
+        // A save changes none of it.
+        let saved = Message {
+            content: "more".into(),
+            status: MessageStatus::Complete,
+            usage: Some(Usage {
+                input_tokens: 1,
+                output_tokens: 2,
+            }),
+            ..message.clone()
+        };
+        assert_eq!(BodyIdentity::of(&saved).expect("identity"), identity);
+        let others = [
+            Message {
+                seq: 3,
+                ..message.clone()
+            },
+            Message {
+                role: Role::User,
+                ..message.clone()
+            },
+            Message {
+                author_id: "bot2".into(),
+                ..message.clone()
+            },
+            Message {
+                author_name: Some("Anna".into()),
+                ..message.clone()
+            },
+            Message {
+                author_name: None,
+                ..message.clone()
+            },
+            // The content above holds this time as text, escaped in the body.
+            Message {
+                created_at: DateTime::from_timestamp(1, 0).expect("a time"),
+                ..message.clone()
+            },
+            Message {
+                client_message_id: Some(ClientMessageId::from_trusted("c-10")),
+                ..message.clone()
+            },
+            Message {
+                client_message_id: None,
+                ..message.clone()
+            },
+        ];
+        for other in others {
+            let theirs = BodyIdentity::of(&other).expect("identity");
+            assert!(!has(&body, &theirs), "{other:?} must not pass as the stored message");
+        }
     }
 
     // Protects reply saves in SQLite (`json_patch(body, patch)`): the patch names the

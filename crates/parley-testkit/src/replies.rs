@@ -150,6 +150,33 @@ async fn grows_then_completes(store: &dyn MessageStore, conversation: &Conversat
         assert_history(store, conversation, &question, &so_far, "the text so far, streaming").await;
     }
 
+    // WHEN a save is given a reply whose other fields differ from the stored ones,
+    // THEN it writes its content, status and usage, and the other fields stay as stored.
+    text.push_str(" The end.");
+    let stranger = Message {
+        role: Role::User,
+        author_name: None,
+        created_at: reply.created_at + chrono::Duration::seconds(1),
+        client_message_id: None,
+        ..saved(&reply, &text, MessageStatus::Streaming, None)
+    };
+    assert!(
+        store
+            .save_reply(conversation, &stranger, MessageStatus::Streaming)
+            .await
+            .expect("save a reply built by hand"),
+        "a save of a streaming reply must write, whatever its other fields"
+    );
+    let so_far = saved(&reply, &text, MessageStatus::Streaming, None);
+    assert_history(
+        store,
+        conversation,
+        &question,
+        &so_far,
+        "the saved text with the stored other fields",
+    )
+    .await;
+
     // WHEN the final save completes it with its usage, THEN that is what is stored.
     let usage = Some(Usage {
         input_tokens: 21,
