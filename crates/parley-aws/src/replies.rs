@@ -53,7 +53,7 @@ impl AwsStore {
             None => ("NOT contains(body, :cmid)", CLIENT_MESSAGE_ID_FIELD.to_owned()),
         };
         let update = self
-            .save(conversation, reply, expected, reply)?
+            .save_update(conversation, reply, expected, reply)?
             .condition_expression(format!(
                 "#status = :expected AND begins_with(body, :head) AND contains(body, :created) AND {cmid_condition}"
             ))
@@ -74,7 +74,7 @@ impl AwsStore {
             let body = get_s(&old, "body")?.to_owned();
             let stored = decode::<MessageRecord>(&body)?;
             let update = self
-                .save(conversation, reply, expected, &stored)?
+                .save_update(conversation, reply, expected, &stored)?
                 .condition_expression("#status = :expected AND body = :old")
                 .expression_attribute_values(":old", s(body));
             old = match outcome(update.send().await)? {
@@ -112,7 +112,7 @@ impl AwsStore {
 
     /// The write of a save: `reply`'s content, status and usage over the other fields
     /// of `base`, as `status` and `body`; the caller adds the condition.
-    fn save(
+    fn save_update(
         &self,
         conversation: &Conversation,
         reply: &Message,
