@@ -48,9 +48,12 @@ aws-mode:
 	cargo build --locked -p parley-local --bin parley
 	scripts/aws-mode-test.sh $(PARLEY_BIN)
 
-## Requests per second of POST /session-message with the offline model.
+## Requests per second of POST /session-message with the offline model; the time a
+## streamed reply's first delta adds over the provider's first chunk, and the writes per
+## streamed reply.
 bench: setup
 	cargo bench --locked -p parley-local --bench send
+	cargo bench --locked -p parley-local --bench stream
 
 fmt:
 	cargo fmt --all

@@ -27,6 +27,22 @@ fail() { echo "quickstart: FAILED: $1"; echo "--- server log"; cat "$log"; exit 
 grep -q '"chatConfigId"' <<<"$out" || fail "no bot was created"
 grep -q 'offline model' <<<"$out" || fail "no reply from the offline model"
 grep -q '"role":"assistant"' <<<"$out" || fail "the history has no reply"
+[ "$(grep -c '^event: delta' <<<"$out")" -ge 5 ] || fail "the streamed reply did not come in pieces"
+grep -q '^event: done' <<<"$out" || fail "the streamed reply did not end with done"
+# The pieces arrive one after another, not all at the end: the first delta comes well
+# before the last (the offline model writes a word every 30 ms).
+token=$(curl -s -X POST "http://127.0.0.1:$port/dev/sign-in" -H 'content-type: application/json' \
+  -d '{"email":"stream@example.com"}' | jq -r .idToken)
+bot=$(curl -s -X POST "http://127.0.0.1:$port/create-chat" -H "authorization: Bearer $token" \
+  -H 'content-type: application/json' -d '{"title":"Streamer"}' | jq -r .chatConfigId)
+session=$(curl -s -X POST "http://127.0.0.1:$port/chat-session" -H "authorization: Bearer $token" \
+  -H 'content-type: application/json' -d "{\"chatConfigId\":\"$bot\"}" | jq -r .sessionId)
+times=$(curl -sN -X POST "http://127.0.0.1:$port/session-message/stream" -H "authorization: Bearer $token" \
+  -H 'content-type: application/json' -d "{\"sessionId\":\"$session\",\"message\":\"pieces\"}" \
+  | while IFS= read -r line; do [[ $line == "event: delta" ]] && date +%s%3N; done)
+spread=$(( $(tail -n1 <<<"$times") - $(head -n1 <<<"$times") ))
+[ "$spread" -ge 300 ] || fail "the deltas arrived within ${spread} ms: not streamed"
+echo "quickstart: $(wc -l <<<"$times") deltas over ${spread} ms"
 [ "$(tail -n1 <<<"$out")" = "404" ] || fail "bob did not get a 404 for the session"
 grep -q 'route="/session-message"' "$log" || grep -q 'route=/session-message' "$log" || fail "no request log line"
 # Ctrl-C stops the server cleanly: exit status 0 after its last words.

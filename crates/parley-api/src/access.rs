@@ -76,16 +76,20 @@ pub fn admit(principal: &Principal, method: &Method, path: &str) -> Result<(), R
 }
 
 /// The routes a guest token opens, besides nothing else: `{id}` stands for the token's
-/// own session. `GET /models` and `GET /health` answer everyone. The OpenAPI document
-/// marks these operations (`x-parley-guest`), and a test holds the two together.
+/// own session, `{seq}` for any message of it. `GET /models` and `GET /health` answer
+/// everyone. The OpenAPI document marks these operations (`x-parley-guest`), and a test
+/// holds the two together.
 pub const GUEST_ROUTES: &[(&str, &str)] = &[
     ("POST", "/session-message"),
+    ("POST", "/session-message/stream"),
     ("GET", "/models"),
     ("GET", "/health"),
     ("GET", "/session/{id}"),
     ("PUT", "/session/{id}"),
     ("DELETE", "/session/{id}"),
     ("GET", "/session/{id}/messages"),
+    ("GET", "/session/{id}/messages/{seq}/stream"),
+    ("POST", "/session/{id}/messages/{seq}/stop"),
 ];
 
 /// Matches `method path` against [`GUEST_ROUTES`]: a route of another session is
@@ -110,14 +114,28 @@ fn guest_route(method: &Method, path: &str, own: &SessionId) -> Result<(), Refus
     }
 }
 
-/// Whether `path` fits `template`: `Some(None)` for a template without `{id}`,
-/// `Some(Some(id))` with the segment `{id}` stood for (never empty, never holding `/`).
+/// Whether `path` fits `template`, segment by segment: `Some(None)` for a template
+/// without `{id}`, `Some(Some(id))` with the segment `{id}` stood for. A `{…}` segment
+/// is never empty.
 fn matches<'p>(template: &str, path: &'p str) -> Option<Option<&'p str>> {
-    let Some((before, after)) = template.split_once("{id}") else {
-        return (template == path).then_some(None);
-    };
-    let id = path.strip_prefix(before)?.strip_suffix(after)?;
-    (!id.is_empty() && !id.contains('/')).then_some(Some(id))
+    let mut template = template.split('/');
+    let mut segments = path.split('/');
+    let mut id = None;
+    loop {
+        match (template.next(), segments.next()) {
+            (None, None) => return Some(id),
+            (Some(t), Some(seg)) if t.starts_with('{') => {
+                if seg.is_empty() {
+                    return None;
+                }
+                if t == "{id}" {
+                    id = Some(seg);
+                }
+            }
+            (Some(t), Some(seg)) if t == seg => {}
+            _ => return None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -142,7 +160,12 @@ mod tests {
     fn a_guest_reaches_its_own_session_s_routes_only() {
         let own = format!("/session/{OWN}");
         let own_messages = format!("{own}/messages");
+        let own_stream = format!("{own}/messages/4/stream");
+        let own_stop = format!("{own}/messages/4/stop");
         for (method, path) in [
+            (Method::GET, own_stream.as_str()),
+            (Method::POST, &own_stop),
+            (Method::POST, "/session-message/stream"),
             (Method::GET, own.as_str()),
             (Method::PUT, &own),
             (Method::DELETE, &own),
@@ -155,7 +178,8 @@ mod tests {
         }
         let other = format!("/session/{OTHER}");
         let other_messages = format!("{other}/messages");
-        for path in [other.as_str(), &other_messages] {
+        let other_stream = format!("{other}/messages/4/stream");
+        for path in [other.as_str(), &other_messages, &other_stream] {
             assert_eq!(
                 admit(&guest(), &Method::GET, path),
                 Err(Refusal::OtherSession),
@@ -176,6 +200,8 @@ mod tests {
             (Method::GET, "/session/"),
             (Method::GET, &sneaky),
             (Method::GET, &deeper),
+            (Method::GET, "/session//messages/4/stream"),
+            (Method::POST, "/room/01JDQ0000000000000000000DD/messages/stream"),
         ] {
             assert_eq!(
                 admit(&guest(), &method, path),

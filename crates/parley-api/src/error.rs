@@ -146,8 +146,10 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The problem this error answers with (its cause logged, for a server error): the
+    /// body of an error response, or of a stream's `error` event.
+    pub fn problem(&self) -> Problem {
         let (status, code, title) = self.classify();
         let detail = match self.inner() {
             // A model failure's `Display` names the provider and its status only; what
@@ -171,14 +173,21 @@ impl IntoResponse for ApiError {
             ApiError::Pdf(PdfError::Unreadable(_) | PdfError::TimedOut) => Some("profile"),
             _ => None,
         };
-        let problem = Problem {
+        Problem {
             kind: format!("https://parley.dev/problems/{code}"),
             title,
             status: status.as_u16(),
             detail,
             code,
             field,
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.problem();
+        let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();

@@ -72,6 +72,7 @@ pub fn function_router(name: &str, state: ApiState) -> Option<Router> {
         "chat-session" => routes::chat_session::router(state),
         "chat-room" => routes::chat_room::router(state),
         "session-message" => routes::session_message::router(state),
+        "session-stream" => routes::session_stream::router(state),
         _ => return None,
     };
     Some(router)
@@ -83,7 +84,8 @@ pub fn all_functions(state: ApiState) -> Router {
         .merge(routes::chat_config::router(state.clone()))
         .merge(routes::chat_session::router(state.clone()))
         .merge(routes::chat_room::router(state.clone()))
-        .merge(routes::session_message::router(state))
+        .merge(routes::session_message::router(state.clone()))
+        .merge(routes::session_stream::router(state))
 }
 
 /// Adds what every deployed router has: `GET /health`, the body limit, the principal

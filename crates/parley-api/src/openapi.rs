@@ -29,6 +29,7 @@ pub const FUNCTIONS: &[&str] = &[
     "chat-session",
     "chat-room",
     "session-message",
+    "session-stream",
 ];
 
 /// The tag of the routes only the local server mounts.
@@ -50,7 +51,9 @@ pub const LOCAL_ONLY: &str = "local";
         (name = "chat-config", description = "Bots, their persona and share links; models; health"),
         (name = "chat-session", description = "One person's sessions with a bot"),
         (name = "chat-room", description = "Rooms where a group talks with a bot"),
-        (name = "session-message", description = "Sending messages"),
+        (name = "session-message", description = "Sending messages; stopping a reply"),
+        (name = "session-stream", description = "Sending with the reply streamed as server-sent events; \
+            following a reply (behind the REST API in the cloud)"),
         (name = "local", description = "The local server's development sign-in (never deployed)"),
     )
 )]
@@ -64,6 +67,7 @@ fn collected() -> Document {
         .merge(routes::chat_session::routes())
         .merge(routes::chat_room::routes())
         .merge(routes::session_message::routes())
+        .merge(routes::session_stream::routes())
         .into_openapi();
     api.merge(routes::health_routes().into_openapi());
     api.merge(routes::dev::routes().into_openapi());

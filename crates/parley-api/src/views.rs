@@ -654,3 +654,17 @@ impl From<parley_auth::JwkSet> for Jwks {
         Self(serde_json::to_value(set).unwrap_or_default())
     }
 }
+
+/// The data of a stream's `delta` event; its `id` is the reply's length so far, in
+/// characters.
+#[derive(Serialize, ToSchema)]
+pub struct StreamDelta {
+    pub text: String,
+}
+
+/// The data of a stream's `done` event: the reply as stored at its end (`complete` or
+/// `stopped`), or null when the bot stays silent (a `mention` room).
+#[derive(Serialize, ToSchema)]
+pub struct StreamDone {
+    pub reply: Option<MessageView>,
+}

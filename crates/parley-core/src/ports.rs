@@ -155,8 +155,12 @@ pub trait MessageStore: Send + Sync {
     /// as stored), if its stored status is still `expected`. `false`, changing nothing,
     /// when it is not: generation was stopped, or another writer finished it. A reply
     /// that does not exist is `NotFound`. How replies outlive their connection.
-    async fn save_reply(&self, conversation: &Conversation, reply: &Message, expected: MessageStatus)
-    -> Result<bool, StoreError>;
+    async fn save_reply(
+        &self,
+        conversation: &Conversation,
+        reply: &Message,
+        expected: MessageStatus,
+    ) -> Result<bool, StoreError>;
     /// Moves a message from `expected` to `status`, leaving its content; `false`,
     /// changing nothing, when its stored status is not `expected`. A message that does
     /// not exist is `NotFound`. Stops a reply, and fails one whose writer died.

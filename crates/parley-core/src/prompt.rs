@@ -65,7 +65,11 @@ pub fn window(history: &[Message], memory: Memory, new_message: ChatTurn, author
     let mut budget = memory.max_tokens.saturating_sub(estimate_tokens(&new_message.content));
     let mut slots = memory.max_messages.saturating_sub(1);
     let mut picked: Vec<ChatTurn> = Vec::new();
-    for m in history.iter().rev().filter(|m| matches!(m.status, MessageStatus::Complete | MessageStatus::Stopped)) {
+    for m in history
+        .iter()
+        .rev()
+        .filter(|m| matches!(m.status, MessageStatus::Complete | MessageStatus::Stopped))
+    {
         if slots == 0 {
             break;
         }

@@ -1,9 +1,12 @@
 //! A model that runs nowhere: it answers from the request alone.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
+use futures::StreamExt;
 use parley_core::error::LlmError;
 use parley_core::message::Usage;
-use parley_core::ports::{ChatReply, ChatRequest, LlmProvider};
+use parley_core::ports::{ChatReply, ChatRequest, LlmProvider, ReplyStream, StreamEvent};
 use parley_core::prompt::estimate_tokens;
 
 /// Answers every request the same way for the same input, with no network: an echo of
@@ -16,6 +19,10 @@ pub struct OfflineModel;
 pub const OFFLINE_PREFIX: &str = "[offline model] I am Parley's built-in offline model, not a real AI";
 
 const ECHO_MAX_CHARS: usize = 280;
+
+/// The pause between two words of a streamed offline reply, so that a client sees the
+/// reply arrive in pieces as it would from a real model.
+pub const OFFLINE_WORD_PAUSE: Duration = Duration::from_millis(30);
 
 #[async_trait]
 impl LlmProvider for OfflineModel {
@@ -47,6 +54,19 @@ impl LlmProvider for OfflineModel {
             },
         })
     }
+
+    /// The same reply, word by word (each delta a word and the space after it), one
+    /// every [`OFFLINE_WORD_PAUSE`].
+    async fn stream(&self, request: &ChatRequest) -> Result<ReplyStream, LlmError> {
+        let reply = self.complete(request).await?;
+        let words: Vec<String> = reply.text.split_inclusive(' ').map(str::to_owned).collect();
+        let deltas = futures::stream::iter(words).then(|word| async move {
+            tokio::time::sleep(OFFLINE_WORD_PAUSE).await;
+            Ok(StreamEvent::Delta(word))
+        });
+        let done = futures::stream::once(async move { Ok(StreamEvent::Done(reply.usage)) });
+        Ok(Box::pin(deltas.chain(done)))
+    }
 }
 
 #[cfg(test)]
@@ -67,6 +87,31 @@ mod tests {
             temperature: 0.7,
             max_output_tokens: 1024,
         }
+    }
+
+    #[tokio::test]
+    async fn streams_the_same_reply_word_by_word() {
+        let whole = OfflineModel
+            .complete(&request("one two"))
+            .await
+            .expect("offline never fails");
+        let events: Vec<_> = OfflineModel
+            .stream(&request("one two"))
+            .await
+            .expect("offline never fails")
+            .collect()
+            .await;
+        let deltas: Vec<String> = events
+            .iter()
+            .filter_map(|e| match e {
+                Ok(StreamEvent::Delta(d)) => Some(d.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(deltas.len() > 10, "a word per delta, got {deltas:?}");
+        assert!(deltas.iter().all(|d| d.trim().split(' ').count() == 1), "{deltas:?}");
+        assert_eq!(deltas.concat(), whole.text);
+        assert!(matches!(events.last(), Some(Ok(StreamEvent::Done(u))) if *u == whole.usage));
     }
 
     #[tokio::test]

@@ -10,12 +10,14 @@ use crate::ApiState;
 use crate::error::ApiResult;
 use crate::extract::{Body, Caller, ClientAddr, NotGuest, Path};
 use crate::requests::{RoomSend, SessionSend};
-use crate::views::Sent;
+use crate::views::{MessageView, Sent};
 
 pub fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(to_session))
         .routes(routes!(to_room))
+        .routes(routes!(stop_session_reply))
+        .routes(routes!(stop_room_reply))
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -59,4 +61,34 @@ async fn to_room(
         .send_to_room(&caller, &id, &body.message, body.client_message_id.as_deref(), from)
         .await?;
     Ok(Json(Sent::from(outcome)))
+}
+
+/// Stops a session's reply being written (its participant): it keeps the text written
+/// so far, as `stopped`. A reply that already ended is answered as it is.
+#[utoipa::path(post, operation_id = "stopSessionReply", path = "/session/{id}/messages/{seq}/stop",
+    tag = "session-message", params(("id" = String, Path), ("seq" = u64, Path)),
+    responses((status = 200, body = MessageView)))]
+async fn stop_session_reply(
+    State(state): State<ApiState>,
+    Caller(caller): Caller,
+    Path((id, seq)): Path<(String, u64)>,
+) -> ApiResult<Json<MessageView>> {
+    let reply = state
+        .app
+        .stop_session_reply(&caller, &SessionId::parse(&id)?, seq)
+        .await?;
+    Ok(Json(MessageView::new(reply, false)))
+}
+
+/// Stops a room's reply being written (the member whose message it answers).
+#[utoipa::path(post, operation_id = "stopRoomReply", path = "/room/{id}/messages/{seq}/stop",
+    tag = "session-message", params(("id" = String, Path), ("seq" = u64, Path)),
+    responses((status = 200, body = MessageView)))]
+async fn stop_room_reply(
+    State(state): State<ApiState>,
+    NotGuest(caller): NotGuest,
+    Path((id, seq)): Path<(String, u64)>,
+) -> ApiResult<Json<MessageView>> {
+    let reply = state.app.stop_room_reply(&caller, &RoomId::parse(&id)?, seq).await?;
+    Ok(Json(MessageView::new(reply, false)))
 }

@@ -30,19 +30,48 @@ pub struct SendOutcome {
 }
 
 /// Who is writing and where, resolved once per send.
-struct Sender {
-    conversation: Conversation,
-    author_id: String,
-    author_name: Option<String>,
-    in_room: bool,
+pub(super) struct Sender {
+    pub(super) conversation: Conversation,
+    pub(super) author_id: String,
+    pub(super) author_name: Option<String>,
+    pub(super) in_room: bool,
     /// The client's address, for the rate of sends.
-    from: ClientAddress,
+    pub(super) from: ClientAddress,
 }
 
 /// The model settings for one call: the bot's, with a session's overrides if allowed.
-struct Effective<'a> {
-    bot: &'a BotConfig,
-    session: Option<&'a Session>,
+pub(super) struct Effective<'a> {
+    pub(super) bot: &'a BotConfig,
+    pub(super) session: Option<&'a Session>,
+}
+
+/// A send checked and resolved: who writes where, the settings of the model call, and
+/// whether the bot is to answer.
+pub(super) struct Prepared {
+    pub(super) sender: Sender,
+    pub(super) bot: BotConfig,
+    pub(super) session: Option<Session>,
+    pub(super) text: MessageText,
+    pub(super) cmid: Option<ClientMessageId>,
+    pub(super) wants_reply: bool,
+    /// Whether the caller sees input token counts: the bot's owner, in their own session.
+    pub(super) owner_view: bool,
+}
+
+impl Prepared {
+    pub(super) fn effective(&self) -> Effective<'_> {
+        Effective {
+            bot: &self.bot,
+            session: self.session.as_ref(),
+        }
+    }
+}
+
+/// The user message of a send: stored by this send, or by an earlier one with the same
+/// client message id.
+pub(super) enum Stored {
+    New(Message),
+    Existing(Message),
 }
 
 impl Parley {
@@ -56,30 +85,10 @@ impl Parley {
         client_message_id: Option<&str>,
         from: ClientAddress,
     ) -> Result<SendOutcome, CoreError> {
-        let text = MessageText::parse(text)?;
-        let cmid = client_message_id.map(ClientMessageId::parse).transpose()?;
-        let session = self.get_session(principal, id).await?;
-        let bot = found(self.ports.bots.get(&session.chat_config_id).await)?;
-        policy::link_still_open(&bot, session.share_code.as_ref())?;
-        policy::bot_chat(principal, &bot)?;
-        let (author_id, author_name) = match principal.user() {
-            Some(user) => (user.id.to_string(), Some(user.display_name())),
-            None => ("guest".to_owned(), None),
-        };
-        let sender = Sender {
-            conversation: Conversation::Session(id.clone()),
-            author_id,
-            author_name,
-            in_room: false,
-            from,
-        };
-        let effective = Effective {
-            bot: &bot,
-            session: Some(&session),
-        };
-        let mut outcome = self.send(principal, &sender, &effective, text, cmid, true).await?;
-        outcome.owner_view = is_owner(principal, &bot);
-        Ok(outcome)
+        let prepared = self
+            .prepare_session_send(principal, id, text, client_message_id, from)
+            .await?;
+        self.send(principal, &prepared).await
     }
 
     /// `POST /room/{id}/messages`: the bot answers every message, or only `@bot` ones.
@@ -92,60 +101,122 @@ impl Parley {
         client_message_id: Option<&str>,
         from: ClientAddress,
     ) -> Result<SendOutcome, CoreError> {
+        let prepared = self
+            .prepare_room_send(principal, id, text, client_message_id, from)
+            .await?;
+        self.send(principal, &prepared).await
+    }
+
+    /// Checks a send into a session: the input, the caller's access, the link and the bot.
+    pub(super) async fn prepare_session_send(
+        &self,
+        principal: &Principal,
+        id: &SessionId,
+        text: &str,
+        client_message_id: Option<&str>,
+        from: ClientAddress,
+    ) -> Result<Prepared, CoreError> {
+        let text = MessageText::parse(text)?;
+        let cmid = client_message_id.map(ClientMessageId::parse).transpose()?;
+        let session = self.get_session(principal, id).await?;
+        let bot = found(self.ports.bots.get(&session.chat_config_id).await)?;
+        policy::link_still_open(&bot, session.share_code.as_ref())?;
+        policy::bot_chat(principal, &bot)?;
+        let (author_id, author_name) = match principal.user() {
+            Some(user) => (user.id.to_string(), Some(user.display_name())),
+            None => ("guest".to_owned(), None),
+        };
+        Ok(Prepared {
+            sender: Sender {
+                conversation: Conversation::Session(id.clone()),
+                author_id,
+                author_name,
+                in_room: false,
+                from,
+            },
+            owner_view: is_owner(principal, &bot),
+            bot,
+            session: Some(session),
+            text,
+            cmid,
+            wants_reply: true,
+        })
+    }
+
+    /// Checks a send into a room: the input, membership, the link and the bot.
+    pub(super) async fn prepare_room_send(
+        &self,
+        principal: &Principal,
+        id: &RoomId,
+        text: &str,
+        client_message_id: Option<&str>,
+        from: ClientAddress,
+    ) -> Result<Prepared, CoreError> {
         let text = MessageText::parse(text)?;
         let cmid = client_message_id.map(ClientMessageId::parse).transpose()?;
         let (room, user) = self.room_as_member(principal, id).await?;
         let bot = found(self.ports.bots.get(&room.chat_config_id).await)?;
         policy::link_still_open(&bot, room.share_code.as_ref())?;
         policy::bot_chat(principal, &bot)?;
-        let wants_reply = room.reply_mode == ReplyMode::Always || mentions_bot(text.as_str());
-        let sender = Sender {
-            conversation: Conversation::Room(id.clone()),
-            author_id: user.id.to_string(),
-            author_name: Some(user.display_name()),
-            in_room: true,
-            from,
-        };
-        self.send(
-            principal,
-            &sender,
-            &Effective {
-                bot: &bot,
-                session: None,
+        Ok(Prepared {
+            sender: Sender {
+                conversation: Conversation::Room(id.clone()),
+                author_id: user.id.to_string(),
+                author_name: Some(user.display_name()),
+                in_room: true,
+                from,
             },
+            wants_reply: room.reply_mode == ReplyMode::Always || mentions_bot(text.as_str()),
+            owner_view: false,
+            bot,
+            session: None,
             text,
             cmid,
-            wants_reply,
-        )
-        .await
+        })
     }
 
-    async fn send(
+    async fn send(&self, principal: &Principal, prepared: &Prepared) -> Result<SendOutcome, CoreError> {
+        let sender = &prepared.sender;
+        let effective = prepared.effective();
+        let mut outcome = match self.store_user_message(principal, prepared).await? {
+            Stored::Existing(existing) => self.resume(sender, &effective, existing).await?,
+            Stored::New(user_message) if !prepared.wants_reply => SendOutcome {
+                user_message,
+                reply: None,
+                owner_view: false,
+            },
+            Stored::New(user_message) => self.answer(sender, &effective, user_message).await?,
+        };
+        outcome.owner_view = prepared.owner_view;
+        Ok(outcome)
+    }
+
+    /// Stores the user message and charges the send in one transaction, or finds the one
+    /// an earlier send with the same client message id stored.
+    pub(super) async fn store_user_message(
         &self,
         principal: &Principal,
-        sender: &Sender,
-        effective: &Effective<'_>,
-        text: MessageText,
-        cmid: Option<ClientMessageId>,
-        wants_reply: bool,
-    ) -> Result<SendOutcome, CoreError> {
-        if let Some(cmid) = &cmid {
+        prepared: &Prepared,
+    ) -> Result<Stored, CoreError> {
+        let sender = &prepared.sender;
+        let cmid = &prepared.cmid;
+        if let Some(cmid) = cmid {
             let existing = self
                 .ports
                 .messages
                 .find_by_client_id(&sender.conversation, &sender.author_id, cmid)
                 .await?;
             if let Some(existing) = existing {
-                return self.resume(sender, effective, existing).await;
+                return Ok(Stored::Existing(existing));
             }
         }
-        let charges = self.send_charges(principal, effective, wants_reply, sender.from)?;
+        let charges = self.send_charges(principal, &prepared.effective(), prepared.wants_reply, sender.from)?;
         let new = NewMessage {
             role: Role::User,
             author_id: sender.author_id.clone(),
             author_name: sender.author_name.clone(),
-            content: text.as_str().to_owned(),
-            status: if wants_reply {
+            content: prepared.text.as_str().to_owned(),
+            status: if prepared.wants_reply {
                 MessageStatus::Pending
             } else {
                 MessageStatus::Complete
@@ -161,9 +232,9 @@ impl Parley {
             .messages
             .append_charged(&sender.conversation, &new, &charges)
             .await;
-        let user_message = match appended {
-            Ok(Appended::Stored(m)) => m,
-            Ok(Appended::Denied { key }) => return Err(self.refusal(&charges, &key)),
+        match appended {
+            Ok(Appended::Stored(m)) => Ok(Stored::New(m)),
+            Ok(Appended::Denied { key }) => Err(self.refusal(&charges, &key)),
             // A concurrent retry with the same id stored it first: answer as that retry will.
             Err(StoreError::AlreadyExists) if cmid.is_some() => {
                 let cmid = cmid.as_ref().ok_or(CoreError::NotFound)?;
@@ -171,18 +242,10 @@ impl Parley {
                     .ports
                     .messages
                     .find_by_client_id(&sender.conversation, &sender.author_id, cmid);
-                return self.resume(sender, effective, found(existing.await)?).await;
+                Ok(Stored::Existing(found(existing.await)?))
             }
-            Err(e) => return Err(e.into()),
-        };
-        if !wants_reply {
-            return Ok(SendOutcome {
-                user_message,
-                reply: None,
-                owner_view: false,
-            });
+            Err(e) => Err(e.into()),
         }
-        self.answer(sender, effective, user_message).await
     }
 
     /// A send whose client message id is already stored: return the stored exchange, or
@@ -194,7 +257,11 @@ impl Parley {
         existing: Message,
     ) -> Result<SendOutcome, CoreError> {
         match (existing.status, existing.reply_seq) {
-            (MessageStatus::Complete, Some(seq)) => {
+            (MessageStatus::Pending, _) if self.now() - existing.created_at < self.settings.pending_timeout => Err(
+                CoreError::Conflict("this message is still being answered; retry in a moment"),
+            ),
+            (MessageStatus::Pending | MessageStatus::Failed, _) => self.answer(sender, effective, existing).await,
+            (_, Some(seq)) => {
                 let reply = self.ports.messages.get(&sender.conversation, seq).await?;
                 Ok(SendOutcome {
                     user_message: existing,
@@ -202,20 +269,11 @@ impl Parley {
                     owner_view: false,
                 })
             }
-            (MessageStatus::Complete, None) => Ok(SendOutcome {
+            (_, None) => Ok(SendOutcome {
                 user_message: existing,
                 reply: None,
                 owner_view: false,
             }),
-            (MessageStatus::Pending, _) if self.now() - existing.created_at < self.settings.pending_timeout => Err(
-                CoreError::Conflict("this message is still being answered; retry in a moment"),
-            ),
-            (MessageStatus::Pending | MessageStatus::Failed, _) => self.answer(sender, effective, existing).await,
-            // A user message never holds a reply's statuses; stand-in until the streaming
-            // use case (main) decides.
-            (MessageStatus::Streaming | MessageStatus::Stopped, _) => Err(CoreError::Conflict(
-                "this message is still being answered; retry in a moment",
-            )),
         }
     }
 
@@ -227,13 +285,7 @@ impl Parley {
         mut user_message: Message,
     ) -> Result<SendOutcome, CoreError> {
         let conversation = &sender.conversation;
-        let range = MessageRange::Before {
-            before: Some(user_message.seq),
-            limit: effective.bot.memory.max_messages,
-        };
-        let history = self.ports.messages.list(conversation, range).await?;
-        let persona = self.persona_of(&effective.bot.chat_config_id).await?;
-        let request = self.chat_request(effective, &persona, &history, &user_message, sender.in_room);
+        let request = self.request_for(sender, effective, &user_message).await?;
         let reply = match self.ports.llm.complete(&request).await {
             Ok(reply) => reply,
             Err(e) => {
@@ -274,6 +326,23 @@ impl Parley {
             reply: Some(reply),
             owner_view: false,
         })
+    }
+
+    /// The model call answering `user_message`: the conversation before it, the persona
+    /// and the settings in effect.
+    pub(super) async fn request_for(
+        &self,
+        sender: &Sender,
+        effective: &Effective<'_>,
+        user_message: &Message,
+    ) -> Result<ChatRequest, CoreError> {
+        let range = MessageRange::Before {
+            before: Some(user_message.seq),
+            limit: effective.bot.memory.max_messages,
+        };
+        let history = self.ports.messages.list(&sender.conversation, range).await?;
+        let persona = self.persona_of(&effective.bot.chat_config_id).await?;
+        Ok(self.chat_request(effective, &persona, &history, user_message, sender.in_room))
     }
 
     fn chat_request(
@@ -380,7 +449,7 @@ impl Parley {
 
     /// Adds a reply's tokens to the bot's daily token counter. The reply is already
     /// stored, so a failure here is logged and does not fail the send.
-    async fn count_tokens(&self, bot: &BotConfig, usage: Option<crate::message::Usage>) {
+    pub(super) async fn count_tokens(&self, bot: &BotConfig, usage: Option<crate::message::Usage>) {
         let Some(usage) = usage else { return };
         let key = self.bot_daily_tokens_key(&bot.chat_config_id);
         let tokens = usage.input_tokens.saturating_add(usage.output_tokens);

@@ -6,6 +6,7 @@ mod messaging;
 mod personas;
 mod rooms;
 mod sessions;
+mod streaming;
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ pub use bots::{BotFields, BotList, LimitsFields, MemoryFields, OverrideFields, S
 pub use messaging::SendOutcome;
 pub use rooms::{JoinRoom, NewRoom};
 pub use sessions::{HistoryPage, NewSession, SessionChanges, SessionStart};
+pub use streaming::{DEAD_AFTER, FOLLOW_EVERY, ReplyEvent, ReplyEvents, SAVE_BYTES, SAVE_EVERY, StreamedSend};
 
 use crate::error::{CoreError, StoreError};
 use crate::limits::{self, RATE_PREFIX, RateLimits};
@@ -91,6 +93,8 @@ pub struct Parley {
     ports: Ports,
     catalog: Arc<ModelCatalog>,
     settings: Arc<Settings>,
+    /// The reply generators running in this process, for stops.
+    generators: Arc<streaming::Generators>,
 }
 
 impl Parley {
@@ -99,6 +103,7 @@ impl Parley {
             ports,
             catalog: Arc::new(catalog),
             settings: Arc::new(settings),
+            generators: Arc::default(),
         }
     }
 

@@ -4,7 +4,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::body::Body;
@@ -12,20 +13,36 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use parley_core::error::LlmError;
+use parley_core::error::ProviderFailure;
 use parley_core::limits::RateLimits;
-use parley_core::ports::{ChatReply, ChatRequest, Clock, LlmProvider};
+use parley_core::ports::{ChatReply, ChatRequest, Clock, LlmProvider, ReplyStream, StreamEvent};
 use parley_llm::OfflineModel;
 use parley_local::{LocalApp, LocalConfig, build_with_clock};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tower::ServiceExt;
 
-/// The offline model, counting calls and failing on demand.
+/// The offline model, counting calls and failing on demand. Streamed, its reply comes
+/// a word per delta, each after `stream_pause_ms`; with `stream_fail_after` = n > 0 the
+/// stream breaks off with a provider error after n deltas.
 #[derive(Default)]
 pub struct CountingModel {
     pub calls: AtomicUsize,
     pub fail: AtomicBool,
     pub requests: std::sync::Mutex<Vec<ChatRequest>>,
+    pub stream_pause_ms: AtomicU64,
+    pub stream_fail_after: AtomicUsize,
+    /// How many model streams have been dropped: read to their end, or cut off.
+    pub streams_dropped: Arc<AtomicUsize>,
+}
+
+/// Counts a model stream as dropped when it goes.
+struct DropCounter(Arc<AtomicUsize>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 #[async_trait]
@@ -43,6 +60,31 @@ impl LlmProvider for CountingModel {
             ));
         }
         OfflineModel.complete(request).await
+    }
+
+    async fn stream(&self, request: &ChatRequest) -> Result<ReplyStream, LlmError> {
+        let reply = self.complete(request).await?;
+        let words: Vec<String> = reply.text.split_inclusive(' ').map(str::to_owned).collect();
+        let pause = Duration::from_millis(self.stream_pause_ms.load(Ordering::SeqCst));
+        let fail_after = self.stream_fail_after.load(Ordering::SeqCst);
+        let guard = DropCounter(self.streams_dropped.clone());
+        let state = (words.into_iter(), 0usize, Some(reply.usage), guard);
+        Ok(Box::pin(futures::stream::unfold(
+            state,
+            move |(mut words, sent, usage, guard)| async move {
+                if fail_after > 0 && sent == fail_after {
+                    let e = LlmError::provider("test", ProviderFailure::BrokeOff, "the test broke the stream off");
+                    return Some((Err(e), (Vec::new().into_iter(), sent + 1, None, guard)));
+                }
+                match words.next() {
+                    Some(word) => {
+                        tokio::time::sleep(pause).await;
+                        Some((Ok(StreamEvent::Delta(word)), (words, sent + 1, usage, guard)))
+                    }
+                    None => usage.map(|u| (Ok(StreamEvent::Done(u)), (words, sent, None, guard))),
+                }
+            },
+        )))
     }
 }
 
