@@ -10,6 +10,7 @@ pub mod create_chat;
 pub mod dev;
 pub mod personas;
 pub mod session_message;
+pub mod session_stream;
 
 use axum::{Json, Router};
 use utoipa_axum::router::OpenApiRouter;
