@@ -63,6 +63,6 @@ openapi:
 	cargo build --locked -p parley-local --bin parley
 	$(PARLEY_BIN) openapi > docs/openapi.json
 
-## The six Lambda functions as provided.al2023 zips (x86_64), with their sizes.
+## The seven Lambda functions as provided.al2023 zips (x86_64), with their sizes.
 package:
 	scripts/package.sh

@@ -72,6 +72,7 @@ pub fn function_router(name: &str, state: ApiState) -> Option<Router> {
         "chat-session" => routes::chat_session::router(state),
         "chat-room" => routes::chat_room::router(state),
         "session-message" => routes::session_message::router(state),
+        // The streaming routes, behind the REST API (see routes::session_stream).
         "session-stream" => routes::session_stream::router(state),
         _ => return None,
     };

@@ -3,17 +3,25 @@
 
 use std::net::IpAddr;
 
+use axum::Router;
 use axum::extract::Request;
+use axum::http::Uri;
+use axum::http::uri::PathAndQuery;
 use axum::middleware::Next;
 use axum::response::Response;
+use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
 use parley_api::{AuthorizerContext, ClientAddr};
 use parley_core::limits::ClientAddress;
 
-/// Copies the Lambda authorizer's context (`requestContext.authorizer.lambda`) of an
-/// HTTP API request into the extensions as [`AuthorizerContext`], where
-/// `PrincipalSource::AuthorizerContext` reads it. A request without one (e.g. a route
-/// without the authorizer, such as `GET /health`) is anonymous.
+/// Copies the Lambda authorizer's context into the extensions as [`AuthorizerContext`],
+/// where `PrincipalSource::AuthorizerContext` reads it: `requestContext.authorizer.lambda`
+/// of an HTTP API request, `requestContext.authorizer.<key>` of a REST API (v1) request
+/// (lambda_http gives both as the authorizer's `fields`; the REST one also holds API
+/// Gateway's `principalId` and `integrationLatency`, which the principal ignores). Every
+/// value `auth-check` writes is a string, `groups` comma-joined, as the REST API requires.
+/// A request without one (e.g. a route without the authorizer, such as `GET /health`)
+/// is anonymous.
 ///
 /// Also puts the client's address there as [`ClientAddr`]: API Gateway's `sourceIp`
 /// (`requestContext.http.sourceIp` of an HTTP API, `requestContext.identity.sourceIp`
@@ -32,6 +40,39 @@ pub async fn authorizer_context(mut req: Request, next: Next) -> Response {
         req.extensions_mut().insert(AuthorizerContext(fields));
     }
     req.extensions_mut().insert(ClientAddr(from));
+    next.run(req).await
+}
+
+/// `router`, routing a REST API (v1) request by its event's `path`. lambda_http puts a
+/// named stage in front of the URI's path (`/prod/session/…`), and a REST API's stage is
+/// always named, so no route would match; the event's `path` has no stage, and it is the
+/// path `auth-check` applied the route rules to. HTTP API requests are left as they are.
+/// The rewrite wraps the whole router, since routing happens before a route's layers.
+pub fn routed_by_event_path(router: Router) -> Router {
+    Router::new()
+        .fallback_service(router)
+        .layer(axum::middleware::from_fn(event_path))
+}
+
+async fn event_path(mut req: Request, next: Next) -> Response {
+    let rest = matches!(
+        req.extensions().get::<RequestContext>(),
+        Some(RequestContext::ApiGatewayV1(_))
+    );
+    let path = req.extensions().raw_http_path();
+    if rest && path.starts_with('/') {
+        let target = match req.uri().query() {
+            Some(query) => format!("{path}?{query}"),
+            None => path.to_owned(),
+        };
+        if let Ok(target) = target.parse::<PathAndQuery>() {
+            let mut parts = req.uri().clone().into_parts();
+            parts.path_and_query = Some(target);
+            if let Ok(uri) = Uri::from_parts(parts) {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
     next.run(req).await
 }
 
@@ -84,5 +125,71 @@ mod tests {
         assert_eq!(source_ip(&v1), Some("2001:db8::7".parse().expect("ip")));
         // A malformed source IP is no address (counted as `unknown`).
         assert_eq!(source_ip(&context(&rest_event("not-an-ip"))), None);
+    }
+
+    /// A REST API (v1) request to `session-stream` with the context `auth-check` wrote.
+    const REST_AUTHORIZED: &str = include_str!("../../../functions/session-stream/tests/fixtures/resume-stream.json");
+
+    /// The principal the principal layer hands to the handler of `event`, as
+    /// `"{kind} {id} {groups}"`, or the refusal's status.
+    async fn principal_of(event: &str) -> (u16, String) {
+        use axum::routing::get;
+        use parley_core::Principal;
+        use tower::ServiceExt;
+
+        let routes = axum::Router::new().route(
+            "/session/{id}/messages/{seq}/stream",
+            get(|axum::Extension(p): axum::Extension<Principal>| async move {
+                match p {
+                    Principal::User(u) => format!("user {} {}", u.id.as_str(), u.groups.join("|")),
+                    Principal::Guest { session_id, .. } => format!("guest {}", session_id.as_str()),
+                    Principal::Anonymous => "anonymous".to_owned(),
+                }
+            }),
+        );
+        let app = routed_by_event_path(
+            parley_api::finish(routes, parley_api::PrincipalSource::AuthorizerContext)
+                .layer(axum::middleware::from_fn(authorizer_context)),
+        );
+        let request = lambda_http::request::from_str(event).expect("a REST API event");
+        let response = app.oneshot(request).await.expect("infallible");
+        let status = response.status().as_u16();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("a body");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn the_rest_apis_authorizer_context_is_the_principal() {
+        // GIVEN a REST API event on stage `prod` whose `requestContext.authorizer` holds
+        // auth-check's context beside API Gateway's own `principalId` and
+        // `integrationLatency`; lambda_http makes its URI `/prod/session/…`.
+        assert!(matches!(context(REST_AUTHORIZED), RequestContext::ApiGatewayV1(_)));
+        let request = lambda_http::request::from_str(REST_AUTHORIZED).expect("an event");
+        assert!(request.uri().path().starts_with("/prod/session/"), "{}", request.uri());
+        // THEN the handler sees that user, with the comma-joined groups split.
+        assert_eq!(
+            principal_of(REST_AUTHORIZED).await,
+            (
+                200,
+                "user f5d4a1b2-2e9c-4e4d-9d7c-6a0b5f1e3c45 admin|tier-pro".to_owned()
+            )
+        );
+        // A refusal in the context is answered as the local server answers it.
+        let refused = REST_AUTHORIZED.replace(
+            r#""kind": "user","#,
+            r#""kind": "refused", "refusal": "invalid_token","#,
+        );
+        let (status, body) = principal_of(&refused).await;
+        assert_eq!(status, 401, "{body}");
+        assert!(body.contains(r#""code":"unauthorized""#), "{body}");
+        // No authorizer (a route without one): anonymous, whatever the headers say.
+        let mut none: serde_json::Value = serde_json::from_str(REST_AUTHORIZED).expect("JSON");
+        none["requestContext"]
+            .as_object_mut()
+            .expect("a request context")
+            .remove("authorizer");
+        assert_eq!(principal_of(&none.to_string()).await, (200, "anonymous".to_owned()));
     }
 }

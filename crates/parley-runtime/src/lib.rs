@@ -1,7 +1,8 @@
 //! What Parley's Lambda functions share, so that each `functions/*/src/main.rs` stays a
 //! few lines: configuration from the environment ([`config`]), the app assembled over
 //! the AWS adapters ([`app`]), the layer that hands API Gateway's authorizer context to
-//! the principal layer ([`context`]), and the `auth-check` authorizer ([`authorizer`]).
+//! the principal layer ([`context`]), the `auth-check` authorizer of both APIs
+//! ([`authorizer`]), and the response prelude of the streaming function ([`streaming`]).
 //!
 //! Start-up builds clients only and makes no network call, so a cold start costs process
 //! start and client construction; keys, credentials and connections come on first use.
@@ -10,19 +11,19 @@ pub mod app;
 pub mod authorizer;
 pub mod config;
 pub mod context;
+pub mod streaming;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 use std::sync::Arc;
 
-use aws_lambda_events::apigw::{ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request};
 use lambda_runtime::LambdaEvent;
 use parley_api::TokenAuthenticator;
 use parley_auth::{CachedUserStatus, CognitoVerifier, GuestTokens, HttpJwks, VerifierConfig};
 use parley_aws::cognito::CognitoUserStatus;
 
 pub use app::{api_state, function_app};
-pub use authorizer::{Authorizer, Decision};
+pub use authorizer::{Authorizer, AuthorizerEvent, Decision};
 pub use config::{AuthCheckConfig, ConfigError, FunctionConfig};
 pub use {lambda_http, lambda_runtime, parley_aws};
 
@@ -104,10 +105,14 @@ pub fn authorizer(config: &AuthCheckConfig, sdk: &aws_config::SdkConfig) -> Resu
     Ok(Authorizer::new(token_authenticator(config, sdk)?))
 }
 
-/// The Lambda handler of `auth-check`.
+/// The Lambda handler of `auth-check`: an authorizer event of either API (see
+/// [`AuthorizerEvent`]) and its answer. An event of neither shape is an error, which API
+/// Gateway answers with a 500 and serves nothing.
 pub async fn authorize(
     authorizer: &Authorizer,
-    event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>,
-) -> Result<ApiGatewayV2CustomAuthorizerSimpleResponse, lambda_runtime::Error> {
-    Ok(authorizer::into_response(&authorizer.decide(&event.payload).await))
+    event: LambdaEvent<serde_json::Value>,
+) -> Result<serde_json::Value, lambda_runtime::Error> {
+    let event = AuthorizerEvent::from_value(event.payload)?;
+    let decision = authorizer.decide(&event).await;
+    Ok(authorizer::respond(&event, &decision))
 }

@@ -1,6 +1,7 @@
 //! Test support for the functions' tests (feature `testing`): the local AWS emulator,
-//! a fresh table and bucket per test, API Gateway event fixtures, and one call through
-//! a function's router exactly as `lambda_http` would make it.
+//! a fresh table and bucket per test, API Gateway event fixtures, one call through
+//! a function's router exactly as `lambda_http` would make it, and a loopback Lambda
+//! Runtime API to run a function's binary against ([`LoopbackRuntime`]).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -75,10 +76,17 @@ pub async fn emulator_config() -> (aws_config::SdkConfig, FunctionConfig) {
 /// The routers of the named functions over one fresh table and bucket, as each Lambda
 /// builds its own.
 pub async fn emulator_functions<const N: usize>(names: [&str; N]) -> [Router; N] {
+    emulator_functions_and_config(names).await.0
+}
+
+/// [`emulator_functions`], with the configuration they share (for a function binary to
+/// be started over the same table and bucket).
+pub async fn emulator_functions_and_config<const N: usize>(names: [&str; N]) -> ([Router; N], FunctionConfig) {
     let (sdk, config) = emulator_config().await;
-    names.map(|name| {
+    let routers = names.map(|name| {
         function_app(name, api_state(&config, &sdk).expect("API state"), &config.cors_origins).expect("function router")
-    })
+    });
+    (routers, config)
 }
 
 /// An event fixture with `{{placeholders}}` filled in, converted to the request
@@ -126,4 +134,131 @@ pub async fn create_bot(create_chat: &Router, sub: &str) -> Value {
 pub async fn assert_health(router: &Router) {
     let (status, body) = call(router, event(HEALTH_EVENT, &[])).await;
     assert_eq!((status, body), (200, serde_json::json!({"status": "ok"})));
+}
+
+/// One answer a function posted to the [`LoopbackRuntime`].
+#[derive(Debug)]
+pub struct Answered {
+    /// When the whole answer had arrived.
+    pub at: std::time::Instant,
+    /// The invocation it answers (`loopback-1`, `loopback-2`, … in event order).
+    pub request_id: String,
+    /// The headers of the runtime's POST (`lambda-runtime-function-response-mode:
+    /// streaming` for a streamed answer).
+    pub headers: axum::http::HeaderMap,
+    /// The body as posted: the JSON answer, or for a streamed one the prelude, eight NUL
+    /// bytes and the response body.
+    pub body: bytes::Bytes,
+}
+
+/// The Lambda Runtime API played by a loopback server: it hands out `events` in order
+/// (then makes the next poll wait for ever) and passes every posted answer on.
+#[derive(Debug)]
+pub struct LoopbackRuntime {
+    /// What `AWS_LAMBDA_RUNTIME_API` names.
+    pub addr: std::net::SocketAddr,
+    answers: tokio::sync::mpsc::UnboundedReceiver<Answered>,
+}
+
+#[derive(Clone)]
+struct RuntimeState {
+    function: String,
+    events: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
+    handed_out: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    answers: tokio::sync::mpsc::UnboundedSender<Answered>,
+}
+
+impl LoopbackRuntime {
+    /// Serves `events` for function `function` on a free loopback port.
+    pub async fn start(function: &str, events: Vec<String>) -> Self {
+        use axum::routing::{get, post};
+        let (tx, answers) = tokio::sync::mpsc::unbounded_channel();
+        let state = RuntimeState {
+            function: function.to_owned(),
+            events: std::sync::Arc::new(std::sync::Mutex::new(events.into())),
+            handed_out: std::sync::Arc::default(),
+            answers: tx,
+        };
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next_event))
+            .route("/2018-06-01/runtime/invocation/{id}/response", post(answered))
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { addr, answers }
+    }
+
+    /// The next answer, or `None` once the server is gone.
+    pub async fn answer(&mut self) -> Option<Answered> {
+        self.answers.recv().await
+    }
+
+    /// `bin` set up as Lambda starts function `function` against this runtime: the
+    /// Lambda variables, test credentials, `AWS_ENDPOINT_URL` on a closed port (so any
+    /// AWS call fails) and the variables every HTTP function reads.
+    pub fn command(&self, bin: &str, function: &str) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(bin);
+        command
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", self.addr.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", function)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "loopback")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{function}"))
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            // Port 9 (discard) is closed here: any AWS call would fail.
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .env("PARLEY_TABLE", "parley")
+            .env("PARLEY_BUCKET", "parley")
+            .env("PARLEY_PUBLIC_URL", "https://parley.example.com")
+            .env("PARLEY_GUEST_KEY", TEST_GUEST_KEY)
+            .env("RUST_LOG", "warn")
+            .kill_on_drop(true);
+        command
+    }
+}
+
+async fn next_event(
+    axum::extract::State(state): axum::extract::State<RuntimeState>,
+) -> (axum::http::HeaderMap, String) {
+    let event = state.events.lock().expect("lock").pop_front();
+    let Some(event) = event else {
+        // No more events: the runtime waits here until the test ends the process.
+        return std::future::pending().await;
+    };
+    let n = state.handed_out.fetch_add(1, Ordering::SeqCst) + 1;
+    let arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{}", state.function);
+    let mut headers = axum::http::HeaderMap::new();
+    for (name, value) in [
+        ("lambda-runtime-aws-request-id", format!("loopback-{n}")),
+        ("lambda-runtime-deadline-ms", "4102444800000".to_owned()),
+        ("lambda-runtime-invoked-function-arn", arn),
+        (
+            "lambda-runtime-trace-id",
+            "Root=1-65f1a2b3-0123456789abcdef01234567".to_owned(),
+        ),
+    ] {
+        headers.insert(name, value.parse().expect("a header value"));
+    }
+    (headers, event)
+}
+
+async fn answered(
+    axum::extract::State(state): axum::extract::State<RuntimeState>,
+    axum::extract::Path(request_id): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+    body: bytes::Bytes,
+) -> axum::http::StatusCode {
+    let at = std::time::Instant::now();
+    let _ = state.answers.send(Answered {
+        at,
+        request_id,
+        headers,
+        body,
+    });
+    axum::http::StatusCode::ACCEPTED
 }

@@ -1,4 +1,6 @@
-//! `auth-check`: the HTTP API's Lambda authorizer (payload format 2.0, simple responses).
+//! `auth-check`: the Lambda authorizer of the HTTP API (payload format 2.0, simple
+//! responses) and of the REST API in front of `session-stream` (REQUEST authorizer, an
+//! IAM policy for the method), told apart by the event's shape.
 //! It verifies the bearer token and hands `{kind, sub, email, groups, sessionId, botId}`
 //! to the functions; see `parley_runtime::authorizer` for every decision it makes.
 

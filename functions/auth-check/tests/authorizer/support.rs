@@ -4,7 +4,6 @@
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
-use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, MessageActionType};
 use base64::Engine;
@@ -26,6 +25,8 @@ use serde_json::{Value, json};
 
 const EVENT: &str = include_str!("../fixtures/authorizer-request.json");
 const ANONYMOUS_EVENT: &str = include_str!("../fixtures/authorizer-request-anonymous.json");
+const REST_EVENT: &str = include_str!("../fixtures/rest-authorizer-request.json");
+const REST_ANONYMOUS_EVENT: &str = include_str!("../fixtures/rest-authorizer-request-anonymous.json");
 const PASSWORD: &str = "Correct-Horse-9-Battery!";
 
 /// A fresh user pool on the emulator with its app client and `admin` group.
@@ -232,11 +233,7 @@ pub fn resign(claims: &Value, kid: &str) -> String {
 
 /// An authorizer request event (payload 2.0) for `method path`; `token` goes into the
 /// Authorization header as a bearer token, and no header is sent without one.
-pub fn event(
-    method: &str,
-    path: &str,
-    authorization: Option<&str>,
-) -> LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request> {
+pub fn event(method: &str, path: &str, authorization: Option<&str>) -> LambdaEvent<Value> {
     let fixture = if authorization.is_some() {
         EVENT
     } else {
@@ -251,12 +248,43 @@ pub fn event(
     LambdaEvent::new(payload, Context::default())
 }
 
+/// A REST API (v1) REQUEST-authorizer event for `method path` of resource `resource`
+/// (the route template), on stage `prod`, as [`event`] otherwise.
+pub fn rest_event(method: &str, resource: &str, path: &str, authorization: Option<&str>) -> LambdaEvent<Value> {
+    let fixture = if authorization.is_some() {
+        REST_EVENT
+    } else {
+        REST_ANONYMOUS_EVENT
+    };
+    let text = fixture
+        .replace("{{resource}}", resource)
+        .replace("{{method}}", method)
+        .replace("{{path}}", path)
+        .replace("{{authorization}}", authorization.unwrap_or_default());
+    assert!(!text.contains("{{"), "a placeholder is left: {text}");
+    let payload = serde_json::from_str(&text).expect("a REST authorizer request event");
+    LambdaEvent::new(payload, Context::default())
+}
+
 /// The handler's response as API Gateway reads it: `{isAuthorized, context}`.
 pub async fn authorize(authorizer: &Authorizer, method: &str, path: &str, authorization: Option<&str>) -> Value {
-    let response = parley_runtime::authorize(authorizer, event(method, path, authorization))
+    parley_runtime::authorize(authorizer, event(method, path, authorization))
         .await
-        .expect("a decision");
-    serde_json::to_value(response).expect("JSON")
+        .expect("a decision")
+}
+
+/// The handler's response to a REST API event, as API Gateway reads it:
+/// `{principalId, policyDocument, context}`.
+pub async fn authorize_rest(
+    authorizer: &Authorizer,
+    method: &str,
+    resource: &str,
+    path: &str,
+    authorization: Option<&str>,
+) -> Value {
+    parley_runtime::authorize(authorizer, rest_event(method, resource, path, authorization))
+        .await
+        .expect("a decision")
 }
 
 pub async fn bearer(authorizer: &Authorizer, token: &str) -> Value {
