@@ -308,4 +308,29 @@ impl QuotaStore for AwsStore {
             "too many concurrent writers on one counter".into(),
         ))
     }
+
+    /// One conditional decrement per key; a counter at zero or absent is left alone.
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn release(&self, keys: &[String]) -> Result<(), StoreError> {
+        for counter in keys {
+            let result = self
+                .ddb
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(keys::quota_pk(counter), QUOTA_SK)))
+                .update_expression("SET #n = #n - :one")
+                .condition_expression("#n >= :one")
+                .expression_attribute_names("#n", "n")
+                .expression_attribute_values(":one", n(1))
+                .send()
+                .await;
+            if let Err(e) = result {
+                match e.as_service_error() {
+                    Some(err) if err.is_conditional_check_failed_exception() => {}
+                    _ => return Err(sdk_err(e)),
+                }
+            }
+        }
+        Ok(())
+    }
 }

@@ -110,7 +110,7 @@ impl AwsStore {
         }
     }
 
-    /// The write of a save: `reply`'s content, status and usage over the other fields
+    /// The write of a save: `reply`'s content, status, usage and lease over the other fields
     /// of `base`, as `status` and `body`; the caller adds the condition.
     fn save_update(
         &self,
@@ -123,6 +123,7 @@ impl AwsStore {
             content: reply.content.clone(),
             status: reply.status,
             usage: reply.usage,
+            lease: reply.lease.clone(),
             ..base.clone()
         };
         Ok(self

@@ -64,6 +64,8 @@ pub struct Usage {
 
 /// The author id of the bot's own messages.
 pub const BOT_AUTHOR: &str = "bot";
+/// The author id of a guest's messages.
+pub const GUEST_AUTHOR: &str = "guest";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -84,6 +86,27 @@ pub struct Message {
     /// On a user message: the seq of the bot's reply, once stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_seq: Option<u64>,
+    /// On a reply being written: who writes it, and until when (renewed as it works). A
+    /// `streaming` reply whose lease has run out has lost its writer and is failed when
+    /// read or retried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease: Option<Lease>,
+}
+
+/// A writer's claim on a reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lease {
+    /// Which generator holds it (a process and task), for the log.
+    pub owner: String,
+    pub until: DateTime<Utc>,
+}
+
+impl Message {
+    /// Whether this is a reply still being written whose writer's lease ran out at `now`.
+    pub fn lease_expired(&self, now: DateTime<Utc>) -> bool {
+        self.status == MessageStatus::Streaming && self.lease.as_ref().is_none_or(|l| l.until <= now)
+    }
 }
 
 /// A message before the store gives it its sequence number.
@@ -97,6 +120,8 @@ pub struct NewMessage {
     pub created_at: DateTime<Utc>,
     pub usage: Option<Usage>,
     pub client_message_id: Option<ClientMessageId>,
+    /// A reply's writer's lease, from its first write.
+    pub lease: Option<Lease>,
 }
 
 impl NewMessage {
@@ -112,6 +137,7 @@ impl NewMessage {
             created_at: self.created_at,
             usage: self.usage,
             client_message_id: self.client_message_id.clone(),
+            lease: self.lease.clone(),
             reply_seq: None,
         }
     }

@@ -183,6 +183,9 @@ pub trait QuotaStore: Send + Sync {
     async fn used(&self, key: &str) -> Result<u32, StoreError>;
     /// Adds `amount` to a counter with no limit (token usage), creating it if needed.
     async fn add(&self, key: &str, amount: u32, expires_at: Option<DateTime<Utc>>) -> Result<(), StoreError>;
+    /// Gives back one unit of each counter (never below zero; an absent counter stays
+    /// absent): the refund of a send whose exchange failed.
+    async fn release(&self, keys: &[String]) -> Result<(), StoreError>;
 }
 
 /// One turn of the conversation sent to a model.

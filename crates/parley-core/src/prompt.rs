@@ -96,6 +96,7 @@ mod tests {
 
     fn msg(seq: u64, role: Role, content: &str) -> Message {
         Message {
+            lease: None,
             seq,
             role,
             author_id: "u".into(),

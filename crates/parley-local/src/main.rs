@@ -32,10 +32,11 @@ async fn main() -> anyhow::Result<()> {
     let config = LocalConfig::from_env()?;
     let serving = parley_local::serve::ServeConfig::from_env()?;
     let aws_mode = std::env::var("PARLEY_MODE").as_deref() == Ok("aws");
-    let router = if aws_mode {
-        parley_local::build_aws().await?
+    let (router, parley) = if aws_mode {
+        (parley_local::build_aws().await?, None)
     } else {
-        build(&config, None)?.router
+        let app = build(&config, None)?;
+        (app.router, Some(app.parley))
     };
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], config.port));
     let listener = tokio::net::TcpListener::bind(addr)
@@ -52,6 +53,14 @@ async fn main() -> anyhow::Result<()> {
     let hosts = parley_local::host::AllowedHosts::new(listener.local_addr()?.port(), &config.public_url);
     let router = parley_local::host::guard(router, hosts);
     parley_local::serve::run(listener, router, &serving, shutdown()).await?;
+    // Replies being written when the signal came: they finish, up to the same bound;
+    // what is left is stored as failed rather than left `streaming`.
+    if let Some(parley) = parley {
+        let failed = parley.drain(serving.shutdown_timeout).await;
+        if failed > 0 {
+            tracing::warn!(failed, "replies still being written at shutdown were failed");
+        }
+    }
     tracing::info!("stopped");
     Ok(())
 }

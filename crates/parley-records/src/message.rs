@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use parley_core::StoreError;
-use parley_core::message::{Message, MessageStatus, Role, Usage};
+use parley_core::message::{Lease, Message, MessageStatus, Role, Usage};
 use parley_core::values::ClientMessageId;
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,17 @@ pub struct MessageRecord {
     pub client_message_id: Option<String>,
     #[serde(rename = "replySeq", default, skip_serializing_if = "Option::is_none")]
     pub reply_seq: Option<u64>,
+    #[serde(rename = "lease", default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<LeaseRecord>,
+}
+
+/// A writer's lease on a reply being written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseRecord {
+    #[serde(rename = "owner")]
+    pub owner: String,
+    #[serde(rename = "until")]
+    pub until: DateTime<Utc>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,12 +126,15 @@ pub fn reply_patch(reply: &Message) -> Result<String, StoreError> {
         // Not skipped when absent: a null in a merge patch removes the field.
         #[serde(rename = "usage")]
         usage: Option<UsageRecord>,
+        #[serde(rename = "lease")]
+        lease: Option<LeaseRecord>,
     }
     let record = MessageRecord::from(reply);
     let patch = ReplyPatch {
         content: &record.content,
         status: record.status,
         usage: record.usage,
+        lease: record.lease,
     };
     serde_json::to_string(&patch).map_err(|source| store_err(RecordError::Json { kind: KIND, source }))
 }
@@ -203,6 +217,10 @@ impl From<&Message> for MessageRecord {
             }),
             client_message_id: m.client_message_id.as_ref().map(|c| c.as_str().to_owned()),
             reply_seq: m.reply_seq,
+            lease: m.lease.as_ref().map(|l| LeaseRecord {
+                owner: l.owner.clone(),
+                until: l.until,
+            }),
         }
     }
 }
@@ -233,6 +251,10 @@ impl TryFrom<MessageRecord> for Message {
                 .transpose()
                 .map_err(invalid(KIND))?,
             reply_seq: r.reply_seq,
+            lease: r.lease.map(|l| Lease {
+                owner: l.owner,
+                until: l.until,
+            }),
         })
     }
 }
@@ -287,6 +309,7 @@ mod tests {
     #[test]
     fn a_body_identity_is_found_in_its_body_and_tells_other_messages_apart() {
         let message = Message {
+            lease: None,
             seq: 2,
             role: Role::Assistant,
             author_id: "bot".into(),
@@ -366,8 +389,9 @@ mod tests {
     // fields as the body does, carries the status under its stored name, and removes
     // `usage` (null) when the reply has none, so the patched body reads as the reply.
     #[test]
-    fn a_reply_patch_rewrites_content_status_and_usage_by_their_body_names() {
+    fn a_reply_patch_rewrites_content_status_usage_and_lease_by_their_body_names() {
         let mut reply = Message {
+            lease: None,
             seq: 2,
             role: Role::Assistant,
             author_id: "bot".into(),
@@ -384,13 +408,17 @@ mod tests {
         };
         assert_eq!(
             reply_patch(&reply).expect("encodes"),
-            r#"{"content":"Half \"way\"\n","status":"ok","usage":{"inputTokens":1,"outputTokens":2}}"#
+            r#"{"content":"Half \"way\"\n","status":"ok","usage":{"inputTokens":1,"outputTokens":2},"lease":null}"#
         );
         reply.status = MessageStatus::Streaming;
         reply.usage = None;
+        reply.lease = Some(Lease {
+            owner: "pid1-2".into(),
+            until: DateTime::UNIX_EPOCH,
+        });
         assert_eq!(
             reply_patch(&reply).expect("encodes"),
-            r#"{"content":"Half \"way\"\n","status":"streaming","usage":null}"#
+            r#"{"content":"Half \"way\"\n","status":"streaming","usage":null,"lease":{"owner":"pid1-2","until":"1970-01-01T00:00:00Z"}}"#
         );
     }
 }

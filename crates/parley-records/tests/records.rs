@@ -130,6 +130,7 @@ fn member() -> RoomMember {
 
 fn user_message() -> Message {
     Message {
+        lease: None,
         seq: 7,
         role: Role::User,
         author_id: "user-1".into(),
@@ -145,6 +146,7 @@ fn user_message() -> Message {
 
 fn failed_reply() -> Message {
     Message {
+        lease: None,
         seq: 8,
         role: Role::Assistant,
         author_id: "bot".into(),

@@ -104,4 +104,20 @@ impl QuotaStore for SqliteStore {
         })
         .await
     }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn release(&self, keys: &[String]) -> Result<(), StoreError> {
+        let keys = keys.to_vec();
+        self.run(move |conn| {
+            for key in &keys {
+                conn.execute(
+                    "UPDATE quotas SET used = used - 1 WHERE key = ?1 AND used > 0",
+                    params![key],
+                )
+                .map_err(db_err)?;
+            }
+            Ok(())
+        })
+        .await
+    }
 }

@@ -102,6 +102,7 @@ pub fn member(user: &str) -> RoomMember {
 /// A user message by `author`, already complete, without a client message id.
 pub fn new_message(author: &str, content: &str) -> NewMessage {
     NewMessage {
+        lease: None,
         role: Role::User,
         author_id: author.to_owned(),
         author_name: Some(format!("name of {author}")),

@@ -32,6 +32,67 @@ pub async fn reply_progress_contract(store: &dyn MessageStore) {
     stop_keeps_the_text(store, &session()).await;
     failure_keeps_the_partial_text(store, &session()).await;
     refusals_and_missing_messages(store, &session()).await;
+    leases_are_kept_renewed_and_released(store, &session()).await;
+}
+
+/// A writer's lease is stored with the reply from its first write, renewed by saves,
+/// released by the final one, and read back to the second: how an abandoned reply is
+/// told from one still being written.
+async fn leases_are_kept_renewed_and_released(store: &dyn MessageStore, conversation: &Conversation) {
+    use chrono::{SubsecRound, Utc};
+    use parley_core::message::Lease;
+    let now = Utc::now().trunc_subsecs(3);
+    let lease = |secs: i64| Lease {
+        owner: "pid1-7".to_owned(),
+        until: now + chrono::Duration::seconds(secs),
+    };
+    let mut reply = NewMessage {
+        lease: Some(lease(30)),
+        role: Role::Assistant,
+        author_id: BOT_AUTHOR.to_owned(),
+        author_name: None,
+        content: String::new(),
+        status: MessageStatus::Streaming,
+        created_at: now,
+        usage: None,
+        client_message_id: None,
+    };
+    let appended = store.append(conversation, &reply).await.expect("append with a lease");
+    let first = stored(store, conversation, appended.seq).await;
+    assert_eq!(first.lease, Some(lease(30)), "the lease is stored from the first write");
+    assert!(!first.lease_expired(now), "a fresh lease is live");
+    assert!(first.lease_expired(now + chrono::Duration::seconds(31)), "and runs out");
+
+    reply.content = "so far".to_owned();
+    let mut renewed = reply.numbered(appended.seq);
+    renewed.lease = Some(lease(60));
+    assert!(
+        store
+            .save_reply(conversation, &renewed, MessageStatus::Streaming)
+            .await
+            .expect("renew")
+    );
+    assert_eq!(
+        stored(store, conversation, appended.seq).await.lease,
+        Some(lease(60)),
+        "a save renews it"
+    );
+
+    let mut finished = renewed.clone();
+    finished.status = MessageStatus::Complete;
+    finished.lease = None;
+    assert!(
+        store
+            .save_reply(conversation, &finished, MessageStatus::Streaming)
+            .await
+            .expect("finish")
+    );
+    let done = stored(store, conversation, appended.seq).await;
+    assert_eq!(done.lease, None, "the final save releases it");
+    assert!(
+        !done.lease_expired(now + chrono::Duration::days(1)),
+        "a finished reply never expires"
+    );
 }
 
 /// Text that JSON and DynamoDB must carry as it is: quotes, a backslash, a newline,
@@ -50,6 +111,7 @@ async fn question_and_reply(store: &dyn MessageStore, conversation: &Conversatio
         .await
         .expect("append the question");
     let reply = NewMessage {
+        lease: None,
         role: Role::Assistant,
         author_id: BOT_AUTHOR.to_owned(),
         author_name: Some("Story bot".to_owned()),

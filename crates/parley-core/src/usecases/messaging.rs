@@ -2,13 +2,16 @@
 //! sender's rate, in one transaction → call the model → store the reply → return both. A failed model call leaves the user message stored
 //! and marked failed; a retry with the same `clientMessageId` picks it up again.
 
+use futures::StreamExt;
+
 use super::sessions::effective_overrides;
+use super::streaming::{Delivery, Earlier, ReplyEvent};
 use super::{Parley, found, is_owner};
 use crate::bot::BotConfig;
 use crate::error::{CoreError, StoreError};
 use crate::ids::{RoomId, SessionId};
 use crate::limits::{self, ClientAddress};
-use crate::message::{BOT_AUTHOR, Conversation, Message, MessageStatus, NewMessage, Role};
+use crate::message::{Conversation, GUEST_AUTHOR, Message, MessageStatus, NewMessage, Role};
 use crate::persona::Persona;
 use crate::policy;
 use crate::ports::{Appended, ChatRequest, ChatTurn, MessageRange};
@@ -124,7 +127,7 @@ impl Parley {
         policy::bot_chat(principal, &bot)?;
         let (author_id, author_name) = match principal.user() {
             Some(user) => (user.id.to_string(), Some(user.display_name())),
-            None => ("guest".to_owned(), None),
+            None => (GUEST_AUTHOR.to_owned(), None),
         };
         Ok(Prepared {
             sender: Sender {
@@ -176,16 +179,14 @@ impl Parley {
     }
 
     async fn send(&self, principal: &Principal, prepared: &Prepared) -> Result<SendOutcome, CoreError> {
-        let sender = &prepared.sender;
-        let effective = prepared.effective();
         let mut outcome = match self.store_user_message(principal, prepared).await? {
-            Stored::Existing(existing) => self.resume(sender, &effective, existing).await?,
+            Stored::Existing(existing) => self.resume(principal, prepared, existing).await?,
             Stored::New(user_message) if !prepared.wants_reply => SendOutcome {
                 user_message,
                 reply: None,
                 owner_view: false,
             },
-            Stored::New(user_message) => self.answer(sender, &effective, user_message).await?,
+            Stored::New(user_message) => self.answer(prepared, user_message).await?,
         };
         outcome.owner_view = prepared.owner_view;
         Ok(outcome)
@@ -212,6 +213,7 @@ impl Parley {
         }
         let charges = self.send_charges(principal, &prepared.effective(), prepared.wants_reply, sender.from)?;
         let new = NewMessage {
+            lease: None,
             role: Role::User,
             author_id: sender.author_id.clone(),
             author_name: sender.author_name.clone(),
@@ -249,83 +251,51 @@ impl Parley {
     }
 
     /// A send whose client message id is already stored: return the stored exchange, or
-    /// take up a failed (or long-abandoned) model call again. Never charges twice.
+    /// answer again where the earlier one failed or its writer is gone. Never charges
+    /// twice. While a live writer holds the reply, `409`: retry in a moment.
     async fn resume(
         &self,
-        sender: &Sender,
-        effective: &Effective<'_>,
+        principal: &Principal,
+        prepared: &Prepared,
         existing: Message,
     ) -> Result<SendOutcome, CoreError> {
-        match (existing.status, existing.reply_seq) {
-            (MessageStatus::Pending, _) if self.now() - existing.created_at < self.settings.pending_timeout => Err(
-                CoreError::Conflict("this message is still being answered; retry in a moment"),
-            ),
-            (MessageStatus::Pending | MessageStatus::Failed, _) => self.answer(sender, effective, existing).await,
-            (_, Some(seq)) => {
-                let reply = self.ports.messages.get(&sender.conversation, seq).await?;
-                Ok(SendOutcome {
-                    user_message: existing,
-                    reply,
-                    owner_view: false,
-                })
-            }
-            (_, None) => Ok(SendOutcome {
+        match self.earlier(&prepared.sender.conversation, &existing).await? {
+            Earlier::Answered(reply) => Ok(SendOutcome {
                 user_message: existing,
-                reply: None,
+                reply,
                 owner_view: false,
             }),
+            Earlier::Writing(_) | Earlier::Starting => Err(CoreError::Conflict(
+                "this message is still being answered; retry in a moment",
+            )),
+            Earlier::Unanswered => {
+                let asker = self.claim_retry(principal, prepared, existing).await?;
+                self.answer(prepared, asker).await
+            }
         }
     }
 
-    /// Calls the model for a stored user message and stores the reply.
-    async fn answer(
-        &self,
-        sender: &Sender,
-        effective: &Effective<'_>,
-        mut user_message: Message,
-    ) -> Result<SendOutcome, CoreError> {
-        let conversation = &sender.conversation;
-        let request = self.request_for(sender, effective, &user_message).await?;
-        let reply = match self.ports.llm.complete(&request).await {
-            Ok(reply) => reply,
-            Err(e) => {
-                tracing::warn!(error = %e, model = request.model, "model call failed");
-                self.ports
-                    .messages
-                    .set_status(conversation, user_message.seq, MessageStatus::Failed, None)
-                    .await?;
-                return Err(e.into());
+    /// Asks the model for the whole reply to a stored user message, through a writer
+    /// that the request does not own: if the client goes away, the reply is still
+    /// finished and stored. Answers once it is.
+    async fn answer(&self, prepared: &Prepared, user_message: Message) -> Result<SendOutcome, CoreError> {
+        let (mut user_message, events) = self.start_reply(prepared, user_message, Delivery::Whole).await?;
+        let mut events = events.ok_or(CoreError::NotFound)?;
+        while let Some(event) = events.next().await {
+            match event {
+                ReplyEvent::Delta(_) => {}
+                ReplyEvent::Done(reply) => {
+                    user_message.status = MessageStatus::Complete;
+                    return Ok(SendOutcome {
+                        user_message,
+                        reply: Some(reply),
+                        owner_view: false,
+                    });
+                }
+                ReplyEvent::Failed { error, .. } => return Err(error),
             }
-        };
-        let reply = NewMessage {
-            role: Role::Assistant,
-            author_id: BOT_AUTHOR.to_owned(),
-            author_name: None,
-            content: reply.text,
-            status: MessageStatus::Complete,
-            created_at: self.now(),
-            usage: Some(reply.usage),
-            client_message_id: None,
-        };
-        let reply = self.ports.messages.append(conversation, &reply).await?;
-        self.ports
-            .messages
-            .set_status(conversation, user_message.seq, MessageStatus::Complete, Some(reply.seq))
-            .await?;
-        self.count_tokens(effective.bot, reply.usage).await;
-        user_message.status = MessageStatus::Complete;
-        user_message.reply_seq = Some(reply.seq);
-        tracing::info!(
-            model = request.model,
-            input_tokens = reply.usage.map(|u| u.input_tokens),
-            output_tokens = reply.usage.map(|u| u.output_tokens),
-            "model answered"
-        );
-        Ok(SendOutcome {
-            user_message,
-            reply: Some(reply),
-            owner_view: false,
-        })
+        }
+        Err(StoreError::Unavailable("the reply's writer ended without a word".into()).into())
     }
 
     /// The model call answering `user_message`: the conversation before it, the persona
@@ -400,7 +370,7 @@ impl Parley {
     /// The owner's messages on their own bot are not counted against the bot's daily
     /// limit, only against the owner's own daily messages: guests and friends who use up
     /// the bot's day cannot lock its owner out, and the owner never eats their share.
-    fn send_charges(
+    pub(super) fn send_charges(
         &self,
         principal: &Principal,
         effective: &Effective<'_>,

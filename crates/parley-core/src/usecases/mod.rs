@@ -16,7 +16,9 @@ pub use bots::{BotFields, BotList, LimitsFields, MemoryFields, OverrideFields, S
 pub use messaging::SendOutcome;
 pub use rooms::{JoinRoom, NewRoom};
 pub use sessions::{HistoryPage, NewSession, SessionChanges, SessionStart};
-pub use streaming::{DEAD_AFTER, FOLLOW_EVERY, ReplyEvent, ReplyEvents, SAVE_BYTES, SAVE_EVERY, StreamedSend};
+pub use streaming::{
+    FOLLOW_EVERY, LEASE_FOR, RENEW_EVERY, ReplyEvent, ReplyEvents, SAVE_BYTES, SAVE_EVERY, StreamedSend,
+};
 
 use crate::error::{CoreError, StoreError};
 use crate::limits::{self, RATE_PREFIX, RateLimits};

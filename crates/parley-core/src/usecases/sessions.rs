@@ -5,7 +5,7 @@ use crate::bot::{BotConfig, OverridePolicy};
 use crate::error::CoreError;
 use crate::ids::{BotId, SessionId, ShareCode};
 use crate::limits::{self, ClientAddress};
-use crate::message::{Conversation, Message};
+use crate::message::{Conversation, Message, MessageStatus, Role};
 use crate::policy::{self, BotAccess};
 use crate::ports::{MessageRange, Page, PageRequest};
 use crate::principal::Principal;
@@ -297,12 +297,17 @@ impl Parley {
                 messages.remove(0);
             }
         }
+        // A reply whose writer is gone, and a message nobody took up, read as failed.
+        self.settle(conversation, &mut messages).await?;
         // Pollers that reach the end keep the seq of the last message they saw.
         let next = match (more, forward) {
             (false, _) => None,
             (true, true) => messages.last().map(|m| m.seq),
             (true, false) => messages.first().map(|m| m.seq),
         };
+        // A reply that failed before its first word says nothing; its user message shows
+        // the failure (and takes the retry).
+        messages.retain(|m| !(m.role == Role::Assistant && m.status == MessageStatus::Failed && m.content.is_empty()));
         Ok(HistoryPage {
             messages,
             next,

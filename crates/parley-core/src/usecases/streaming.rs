@@ -21,17 +21,21 @@ use crate::bot::BotConfig;
 use crate::error::{CoreError, LlmError, ProviderFailure};
 use crate::ids::{RoomId, SessionId};
 use crate::limits::ClientAddress;
-use crate::message::{BOT_AUTHOR, Conversation, Message, MessageStatus, NewMessage, Role, Usage};
+use crate::limits::RATE_PREFIX;
+use crate::message::{BOT_AUTHOR, Conversation, GUEST_AUTHOR, Lease, Message, MessageStatus, NewMessage, Role, Usage};
 use crate::ports::{MessageRange, ReplyStream, StreamEvent};
 use crate::principal::Principal;
+use crate::quota::QuotaOutcome;
 
 /// A reply's text is saved when this much time has passed since the last save…
 pub const SAVE_EVERY: Duration = Duration::from_millis(250);
 /// …or when this many bytes of text are unsaved, whichever comes first.
 pub const SAVE_BYTES: usize = 500;
-/// A followed reply whose stored text has not changed for this long is taken for one
-/// whose generator died, and failed.
-pub const DEAD_AFTER: Duration = Duration::from_secs(60);
+/// How long a writer's lease on a reply lasts: a `streaming` reply whose lease ran out
+/// (its writer crashed, was killed, or its Lambda timed out) is failed when read.
+pub const LEASE_FOR: Duration = Duration::from_secs(30);
+/// A writer renews its lease at least this often, with a save even when no text came.
+pub const RENEW_EVERY: Duration = Duration::from_secs(10);
 /// How often a follower reads the store.
 pub const FOLLOW_EVERY: Duration = Duration::from_millis(250);
 
@@ -59,15 +63,19 @@ pub struct StreamedSend {
 }
 
 /// The generators running in this process, so that a stop ends theirs at once (a
-/// generator in another process notices the stop at its next save).
+/// generator in another process notices the stop at its next save), and shutdown can
+/// wait for them.
 #[derive(Default)]
-pub(super) struct Generators(Mutex<HashMap<(String, u64), Arc<Notify>>>);
+pub(super) struct Generators(Mutex<HashMap<(String, u64), Running>>);
+
+/// A generator's conversation, and how to stop it.
+type Running = (Conversation, Arc<Notify>);
 
 impl Generators {
     fn register(&self, conversation: &Conversation, seq: u64) -> Arc<Notify> {
         let notify = Arc::new(Notify::new());
         if let Ok(mut map) = self.0.lock() {
-            map.insert((conversation.key(), seq), notify.clone());
+            map.insert((conversation.key(), seq), (conversation.clone(), notify.clone()));
         }
         notify
     }
@@ -79,7 +87,7 @@ impl Generators {
     }
 
     fn stop(&self, conversation: &Conversation, seq: u64) {
-        if let Some(notify) = self
+        if let Some((_, notify)) = self
             .0
             .lock()
             .ok()
@@ -88,6 +96,41 @@ impl Generators {
             notify.notify_one();
         }
     }
+
+    /// The replies being written now.
+    fn running(&self) -> Vec<(Conversation, u64)> {
+        self.0
+            .lock()
+            .map(|m| m.iter().map(|((_, seq), (c, _))| (c.clone(), *seq)).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A name for a generator's lease: this process and a counter.
+fn lease_owner() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("pid{}-{n}", std::process::id())
+}
+
+/// What an earlier send with the same client message id left, and what a retry does.
+pub(super) enum Earlier {
+    /// Its exchange ended: the reply (none when the bot stays silent).
+    Answered(Option<Message>),
+    /// Its reply is being written by a live writer.
+    Writing(Message),
+    /// Stored moments ago and about to be answered: retry in a moment.
+    Starting,
+    /// It failed, or its writer is gone: answer it again.
+    Unanswered,
+}
+
+/// How the model is asked: for its reply as it is written, or whole (the JSON send
+/// routes, which answer once it is complete).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Delivery {
+    Streamed,
+    Whole,
 }
 
 /// How generation ended.
@@ -204,6 +247,11 @@ impl Parley {
         found(self.ports.messages.get(conversation, seq).await)
     }
 
+    /// When a lease taken or renewed now runs out.
+    fn lease_until(&self) -> chrono::DateTime<chrono::Utc> {
+        self.now() + chrono::Duration::from_std(LEASE_FOR).unwrap_or(chrono::Duration::seconds(30))
+    }
+
     /// The bot's message `seq` of the conversation; any other is not found.
     async fn bot_reply(&self, conversation: &Conversation, seq: u64) -> Result<Message, CoreError> {
         let message = found(self.ports.messages.get(conversation, seq).await)?;
@@ -217,8 +265,8 @@ impl Parley {
         let owner_view = prepared.owner_view;
         let (user_message, reply) = match self.store_user_message(principal, &prepared).await? {
             Stored::New(user_message) if !prepared.wants_reply => (user_message, None),
-            Stored::New(user_message) => self.start_reply(&prepared, user_message).await?,
-            Stored::Existing(existing) => self.stream_existing(&prepared, existing).await?,
+            Stored::New(user_message) => self.start_reply(&prepared, user_message, Delivery::Streamed).await?,
+            Stored::Existing(existing) => self.stream_existing(principal, &prepared, existing).await?,
         };
         Ok(StreamedSend {
             user_message,
@@ -231,53 +279,281 @@ impl Parley {
     /// reply being written followed, or a new model call where the earlier one failed.
     async fn stream_existing(
         &self,
+        principal: &Principal,
         prepared: &Prepared,
         existing: Message,
     ) -> Result<(Message, Option<ReplyEvents>), CoreError> {
         let conversation = &prepared.sender.conversation;
+        match self.earlier(conversation, &existing).await? {
+            Earlier::Answered(None) => Ok((existing, None)),
+            Earlier::Answered(Some(reply)) | Earlier::Writing(reply) => {
+                let events = self.follow_reply(conversation.clone(), reply.seq, 0).await?;
+                Ok((existing, Some(events)))
+            }
+            Earlier::Starting => Err(CoreError::Conflict(
+                "this message is still being answered; retry in a moment",
+            )),
+            Earlier::Unanswered => {
+                let asker = self.claim_retry(principal, prepared, existing).await?;
+                self.start_reply(prepared, asker, Delivery::Streamed).await
+            }
+        }
+    }
+
+    /// Where the exchange of a stored user message stands; a writer whose lease ran out
+    /// is given up (its reply and the message failed) so that a retry answers again.
+    pub(super) async fn earlier(&self, conversation: &Conversation, existing: &Message) -> Result<Earlier, CoreError> {
         let reply = match existing.reply_seq {
             Some(seq) => self.ports.messages.get(conversation, seq).await?,
             None => None,
         };
-        match (existing.status, reply) {
-            (MessageStatus::Failed, _) => self.start_reply(prepared, existing).await,
+        let now = self.now();
+        Ok(match (existing.status, reply) {
+            (MessageStatus::Failed, _) => Earlier::Unanswered,
+            (MessageStatus::Pending, Some(reply)) if reply.status == MessageStatus::Streaming => {
+                if reply.lease_expired(now) {
+                    self.give_up(conversation, &reply, Some(existing.seq)).await?;
+                    Earlier::Unanswered
+                } else {
+                    Earlier::Writing(reply)
+                }
+            }
             (MessageStatus::Pending, Some(reply)) if reply.status == MessageStatus::Failed => {
-                self.start_reply(prepared, existing).await
+                self.fail_exchange(conversation, existing, None).await?;
+                Earlier::Unanswered
             }
-            (_, Some(reply)) => {
-                let events = self.follow_reply(conversation.clone(), reply.seq, 0).await?;
-                Ok((existing, Some(events)))
+            (MessageStatus::Pending, None) if now - existing.created_at < self.settings.pending_timeout => {
+                Earlier::Starting
             }
-            (MessageStatus::Pending, None) if self.now() - existing.created_at < self.settings.pending_timeout => Err(
-                CoreError::Conflict("this message is still being answered; retry in a moment"),
-            ),
-            (MessageStatus::Pending, None) => self.start_reply(prepared, existing).await,
-            (_, None) => Ok((existing, None)),
+            (MessageStatus::Pending, None) => {
+                self.fail_exchange(conversation, existing, None).await?;
+                Earlier::Unanswered
+            }
+            (_, reply) => Earlier::Answered(reply),
+        })
+    }
+
+    /// Fails a reply whose writer is gone (if it is still `streaming`) and the user
+    /// message it answers (`user_seq`, or found before it).
+    pub(super) async fn give_up(
+        &self,
+        conversation: &Conversation,
+        reply: &Message,
+        user_seq: Option<u64>,
+    ) -> Result<(), CoreError> {
+        let messages = &self.ports.messages;
+        let failed = messages
+            .set_status_if(conversation, reply.seq, MessageStatus::Streaming, MessageStatus::Failed)
+            .await?;
+        if failed {
+            tracing::warn!(reply_seq = reply.seq, lease = ?reply.lease, "reply failed: its writer's lease ran out");
         }
+        let asker = match user_seq {
+            Some(seq) => self.ports.messages.get(conversation, seq).await?,
+            None => self.asker(conversation, reply.seq).await?,
+        };
+        if let Some(asker) = asker {
+            self.fail_exchange(conversation, &asker, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Fails a user message still `pending`, and if this call is the one that failed it,
+    /// gives back what its send was charged: one refund per failure, however many
+    /// readers notice it. `bot` where the caller has it (else it is read).
+    pub(super) async fn fail_exchange(
+        &self,
+        conversation: &Conversation,
+        asker: &Message,
+        bot: Option<&BotConfig>,
+    ) -> Result<(), CoreError> {
+        let failed = self
+            .ports
+            .messages
+            .set_status_if(conversation, asker.seq, MessageStatus::Pending, MessageStatus::Failed)
+            .await?;
+        if !failed {
+            return Ok(());
+        }
+        let bot = match bot {
+            Some(bot) => Some(bot.clone()),
+            None => self.bot_of(conversation).await?,
+        };
+        let keys = self.refund_keys(conversation, asker, bot.as_ref());
+        if let Err(e) = self.ports.quotas.release(&keys).await {
+            tracing::warn!(error = %e, "the charge of a failed send was not given back");
+        }
+        Ok(())
+    }
+
+    /// The counters a user message's send charged (not the rate of sends, which counts
+    /// attempts): the bot's day unless its owner wrote it, and the author's day or, for
+    /// a guest, their session's allowance. Keyed by the day the message was sent.
+    fn refund_keys(&self, conversation: &Conversation, asker: &Message, bot: Option<&BotConfig>) -> Vec<String> {
+        let day = asker.created_at.format("%Y-%m-%d");
+        let mut keys = Vec::with_capacity(2);
+        if let Some(bot) = bot
+            && asker.author_id != bot.owner_id.as_str()
+        {
+            keys.push(format!("bot#{}#{day}", bot.chat_config_id));
+        }
+        match conversation {
+            Conversation::Session(id) if asker.author_id == GUEST_AUTHOR => keys.push(format!("guest#{id}")),
+            _ => keys.push(format!("user#{}#{day}", asker.author_id)),
+        }
+        keys
+    }
+
+    /// The bot a conversation is with, if the conversation and the bot still exist.
+    async fn bot_of(&self, conversation: &Conversation) -> Result<Option<BotConfig>, CoreError> {
+        let bot_id = match conversation {
+            Conversation::Session(id) => self.ports.sessions.get(id).await?.map(|s| s.chat_config_id),
+            Conversation::Room(id) => self.ports.rooms.get(id).await?.map(|r| r.chat_config_id),
+        };
+        Ok(match bot_id {
+            Some(id) => self.ports.bots.get(&id).await?,
+            None => None,
+        })
+    }
+
+    /// A retry answering again a send that failed (and was given back its charge):
+    /// charges it anew, then claims the message; of retries racing, the one that claims
+    /// it answers, the others give their charge back and wait (409).
+    pub(super) async fn claim_retry(
+        &self,
+        principal: &Principal,
+        prepared: &Prepared,
+        mut asker: Message,
+    ) -> Result<Message, CoreError> {
+        let conversation = &prepared.sender.conversation;
+        let charges = self.send_charges(principal, &prepared.effective(), true, prepared.sender.from)?;
+        if let QuotaOutcome::Denied { key } = self.ports.quotas.try_consume(&charges).await? {
+            return Err(self.refusal(&charges, &key));
+        }
+        let claimed = self
+            .ports
+            .messages
+            .set_status_if(conversation, asker.seq, MessageStatus::Failed, MessageStatus::Pending)
+            .await?;
+        if !claimed {
+            let keys: Vec<String> = charges
+                .iter()
+                .filter(|c| !c.key.starts_with(RATE_PREFIX))
+                .map(|c| c.key.clone())
+                .collect();
+            self.ports.quotas.release(&keys).await?;
+            return Err(CoreError::Conflict(
+                "this message is still being answered; retry in a moment",
+            ));
+        }
+        asker.status = MessageStatus::Pending;
+        Ok(asker)
+    }
+
+    /// The user message that reply `seq` answers, among the messages before it.
+    async fn asker(&self, conversation: &Conversation, seq: u64) -> Result<Option<Message>, CoreError> {
+        let range = MessageRange::Before {
+            before: Some(seq),
+            limit: 100,
+        };
+        let before = self.ports.messages.list(conversation, range).await?;
+        Ok(before.into_iter().rev().find(|m| m.reply_seq == Some(seq)))
+    }
+
+    /// Resolves, in a page just read, the messages whose writer is gone: `streaming`
+    /// replies past their lease, and user messages stored long ago that no writer took
+    /// up. They are failed in the store and in the page.
+    pub(super) async fn settle(&self, conversation: &Conversation, page: &mut [Message]) -> Result<(), CoreError> {
+        let now = self.now();
+        let abandoned: Vec<Message> = page.iter().filter(|m| m.lease_expired(now)).cloned().collect();
+        for reply in &abandoned {
+            let user_seq = page.iter().find(|m| m.reply_seq == Some(reply.seq)).map(|m| m.seq);
+            self.give_up(conversation, reply, user_seq).await?;
+        }
+        for m in page.iter_mut() {
+            let stale = m.status == MessageStatus::Pending
+                && m.reply_seq.is_none()
+                && now - m.created_at >= self.settings.pending_timeout;
+            if stale {
+                self.fail_exchange(conversation, m, None).await?;
+            }
+            let gone = abandoned.iter().any(|r| r.seq == m.seq || m.reply_seq == Some(r.seq));
+            if stale || gone {
+                m.status = MessageStatus::Failed;
+                m.lease = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails what this process is still writing, after `grace` for it to finish: for a
+    /// shutdown. Returns how many replies were still being written when it ended.
+    pub async fn drain(&self, grace: Duration) -> usize {
+        let deadline = Instant::now() + grace;
+        while !self.generators.running().is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let left = self.generators.running();
+        for (conversation, seq) in &left {
+            let failed = self
+                .ports
+                .messages
+                .set_status_if(conversation, *seq, MessageStatus::Streaming, MessageStatus::Failed)
+                .await;
+            if let Err(e) = failed {
+                tracing::warn!(error = %e, reply_seq = seq, "reply not failed at shutdown");
+            }
+            self.generators.stop(conversation, *seq);
+        }
+        // The stopped generators store their ends (failed) and their user messages.
+        let settle = Instant::now() + Duration::from_secs(2);
+        while !self.generators.running().is_empty() && Instant::now() < settle {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        left.len()
     }
 
     /// Opens the model's stream, stores the reply as `streaming` and hands the rest to a
     /// generator task. A model that cannot be reached fails the send before any event.
-    async fn start_reply(
+    pub(super) async fn start_reply(
         &self,
         prepared: &Prepared,
         mut user_message: Message,
+        delivery: Delivery,
     ) -> Result<(Message, Option<ReplyEvents>), CoreError> {
         let sender = &prepared.sender;
         let conversation = &sender.conversation;
         let request = self.request_for(sender, &prepared.effective(), &user_message).await?;
-        let stream = match self.ports.llm.stream(&request).await {
+        let opened = match delivery {
+            Delivery::Streamed => self.ports.llm.stream(&request).await,
+            // The call itself is made by the writer, so that it outlives the request.
+            Delivery::Whole => {
+                let llm = self.ports.llm.clone();
+                let request = request.clone();
+                let whole = futures::stream::once(async move { llm.complete(&request).await }).flat_map(|answer| {
+                    let events = match answer {
+                        Ok(reply) => vec![Ok(StreamEvent::Delta(reply.text)), Ok(StreamEvent::Done(reply.usage))],
+                        Err(e) => vec![Err(e)],
+                    };
+                    futures::stream::iter(events)
+                });
+                Ok(Box::pin(whole) as ReplyStream)
+            }
+        };
+        let stream = match opened {
             Ok(stream) => stream,
             Err(e) => {
                 tracing::warn!(error = %e, model = request.model, "model call failed");
-                self.ports
-                    .messages
-                    .set_status(conversation, user_message.seq, MessageStatus::Failed, None)
+                self.fail_exchange(conversation, &user_message, Some(&prepared.bot))
                     .await?;
                 return Err(e.into());
             }
         };
         let reply = NewMessage {
+            lease: Some(Lease {
+                owner: lease_owner(),
+                until: self.lease_until(),
+            }),
             role: Role::Assistant,
             author_id: BOT_AUTHOR.to_owned(),
             author_name: None,
@@ -297,7 +573,7 @@ impl Parley {
         tracing::info!(model = request.model, reply_seq = reply.seq, "reply streaming");
         let events = self.spawn_generator(
             conversation.clone(),
-            user_message.seq,
+            user_message.clone(),
             reply,
             stream,
             prepared.bot.clone(),
@@ -310,7 +586,7 @@ impl Parley {
     fn spawn_generator(
         &self,
         conversation: Conversation,
-        user_seq: u64,
+        asker: Message,
         reply: Message,
         stream: ReplyStream,
         bot: BotConfig,
@@ -320,7 +596,7 @@ impl Parley {
         let app = self.clone();
         tokio::spawn(async move {
             let seq = reply.seq;
-            app.generate(&conversation, user_seq, reply, stream, &bot, &stop, &events)
+            app.generate(&conversation, &asker, reply, stream, &bot, &stop, &events)
                 .await;
             app.generators.unregister(&conversation, seq);
         });
@@ -336,7 +612,7 @@ impl Parley {
     async fn generate(
         &self,
         conversation: &Conversation,
-        user_seq: u64,
+        asker: &Message,
         mut reply: Message,
         mut stream: ReplyStream,
         bot: &BotConfig,
@@ -350,6 +626,7 @@ impl Parley {
                 .to_std()
                 .unwrap_or(Duration::from_secs(120));
         let mut saved = 0;
+        let mut renewed = Instant::now();
         // Writes of the reply's text: the progressive saves and the final one(s).
         let mut saves = 0u32;
         let mut tick = tokio::time::interval(SAVE_EVERY);
@@ -358,7 +635,7 @@ impl Parley {
             let save_now = tokio::select! {
                 () = stop.notified() => break Ending::Stopped,
                 () = tokio::time::sleep_until(deadline) => break Ending::Failed(LlmError::Timeout),
-                _ = tick.tick() => reply.content.len() > saved,
+                _ = tick.tick() => reply.content.len() > saved || renewed.elapsed() >= RENEW_EVERY,
                 event = stream.next() => match event {
                     Some(Ok(StreamEvent::Delta(text))) => {
                         reply.content.push_str(&text);
@@ -373,6 +650,9 @@ impl Parley {
             };
             if save_now {
                 saves += 1;
+                if let Some(lease) = &mut reply.lease {
+                    lease.until = self.lease_until();
+                }
                 match self
                     .ports
                     .messages
@@ -381,6 +661,7 @@ impl Parley {
                 {
                     Ok(true) => {
                         saved = reply.content.len();
+                        renewed = Instant::now();
                         tick.reset();
                     }
                     // Stopped meanwhile, perhaps by another process.
@@ -401,18 +682,20 @@ impl Parley {
         };
         reply.status = status;
         reply.usage = usage;
+        reply.lease = None;
         let (reply, final_saves) = self.finish_reply(conversation, reply).await;
         saves += final_saves;
-        let user_status = match reply.status {
-            MessageStatus::Failed => MessageStatus::Failed,
-            _ => MessageStatus::Complete,
+        // The exchange ends with its reply: failed (and its charge given back), or done.
+        let settled = match reply.status {
+            MessageStatus::Failed => self.fail_exchange(conversation, asker, Some(bot)).await,
+            _ => self
+                .ports
+                .messages
+                .set_status(conversation, asker.seq, MessageStatus::Complete, Some(reply.seq))
+                .await
+                .map_err(CoreError::from),
         };
-        if let Err(e) = self
-            .ports
-            .messages
-            .set_status(conversation, user_seq, user_status, Some(reply.seq))
-            .await
-        {
+        if let Err(e) = settled {
             tracing::warn!(error = %e, "user message status not saved");
         }
         self.count_tokens(bot, reply.usage).await;
@@ -464,8 +747,8 @@ impl Parley {
     }
 
     /// The reply `seq` from the store: its text after `after` characters, then its
-    /// growth, read every [`FOLLOW_EVERY`], until it ends. One whose text has not
-    /// changed for [`DEAD_AFTER`] is failed: its generator died.
+    /// growth, read every [`FOLLOW_EVERY`], until it ends. One whose writer's lease ran
+    /// out is failed: its writer is gone.
     async fn follow_reply(&self, conversation: Conversation, seq: u64, after: usize) -> Result<ReplyEvents, CoreError> {
         self.bot_reply(&conversation, seq).await?;
         struct Follow {
@@ -473,7 +756,6 @@ impl Parley {
             conversation: Conversation,
             seq: u64,
             sent: usize,
-            changed: Instant,
             ended: bool,
         }
         let state = Follow {
@@ -481,7 +763,6 @@ impl Parley {
             conversation,
             seq,
             sent: after,
-            changed: Instant::now(),
             ended: false,
         };
         Ok(Box::pin(futures::stream::unfold(state, |mut f| async move {
@@ -503,19 +784,16 @@ impl Parley {
                 if chars > f.sent {
                     let delta: String = reply.content.chars().skip(f.sent).collect();
                     f.sent = chars;
-                    f.changed = Instant::now();
                     return Some((ReplyEvent::Delta(delta), f));
                 }
                 if reply.status.is_final() {
                     f.ended = true;
                     return Some((end_event(reply), f));
                 }
-                if f.changed.elapsed() >= DEAD_AFTER {
-                    let failed = messages
-                        .set_status_if(&f.conversation, f.seq, MessageStatus::Streaming, MessageStatus::Failed)
-                        .await;
-                    if matches!(failed, Ok(true)) {
-                        tracing::warn!(reply_seq = f.seq, "reply failed: its generator stopped writing");
+                if reply.lease_expired(f.app.now()) {
+                    if let Err(e) = f.app.give_up(&f.conversation, &reply, None).await {
+                        tracing::warn!(error = %e, "abandoned reply not failed");
+                        tokio::time::sleep(FOLLOW_EVERY).await;
                     }
                     continue;
                 }

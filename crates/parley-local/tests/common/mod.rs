@@ -31,6 +31,8 @@ pub struct CountingModel {
     pub fail: AtomicBool,
     pub requests: std::sync::Mutex<Vec<ChatRequest>>,
     pub stream_pause_ms: AtomicU64,
+    /// A pause before a whole (JSON-route) reply.
+    pub complete_pause_ms: AtomicU64,
     pub stream_fail_after: AtomicUsize,
     /// How many model streams have been dropped: read to their end, or cut off.
     pub streams_dropped: Arc<AtomicUsize>,
@@ -52,6 +54,10 @@ impl LlmProvider for CountingModel {
         if let Ok(mut seen) = self.requests.lock() {
             seen.push(request.clone());
         }
+        let pause = self.complete_pause_ms.load(Ordering::SeqCst);
+        if pause > 0 {
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+        }
         if self.fail.load(Ordering::SeqCst) {
             return Err(LlmError::provider(
                 "test",
@@ -64,6 +70,7 @@ impl LlmProvider for CountingModel {
 
     async fn stream(&self, request: &ChatRequest) -> Result<ReplyStream, LlmError> {
         let reply = self.complete(request).await?;
+        // (`complete` counted the call and paused as asked.)
         let words: Vec<String> = reply.text.split_inclusive(' ').map(str::to_owned).collect();
         let pause = Duration::from_millis(self.stream_pause_ms.load(Ordering::SeqCst));
         let fail_after = self.stream_fail_after.load(Ordering::SeqCst);
@@ -303,6 +310,23 @@ pub fn subject_of(token: &str) -> String {
         .expect("a base64url payload");
     let claims: Value = serde_json::from_slice(&bytes).expect("JSON claims");
     claims["sub"].as_str().expect("a sub claim").to_owned()
+}
+
+/// A clock a test moves forward.
+pub struct AdjustableClock(pub std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl AdjustableClock {
+    pub fn advance(&self, by: chrono::Duration) {
+        if let Ok(mut now) = self.0.lock() {
+            *now += by;
+        }
+    }
+}
+
+impl Clock for AdjustableClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.lock().map(|n| *n).unwrap_or_default()
+    }
 }
 
 /// A clock that stands still.

@@ -2,5 +2,6 @@
 //! (issue 16), the host check, the development sign-in switch and CORS (issue 7).
 
 mod host;
+mod shutdown;
 mod slow_clients;
 mod support;

@@ -98,6 +98,11 @@ impl Server {
         self.output.lock().map(|o| o.clone()).unwrap_or_default()
     }
 
+    /// Where the server keeps its data (it outlives the process, not this value).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
