@@ -49,6 +49,13 @@ async fn main() -> anyhow::Result<()> {
     } else {
         print_banner(&config, listener.local_addr()?);
     }
+    let web = parley_local::web::WebConfig::from_env();
+    if web.available() {
+        println!("Open http://{} in a browser for the web app.\n", listener.local_addr()?);
+    } else {
+        println!("(No web app: build it with `make run`, or set PARLEY_WEB_DIR to a built `web/dist`.)\n");
+    }
+    let router = parley_local::web::attach(router, &web);
     let hosts = parley_local::host::AllowedHosts::new(listener.local_addr()?.port(), &config.public_url);
     let router = parley_local::host::guard(router, hosts);
     parley_local::serve::run(listener, router, &serving, shutdown()).await?;
