@@ -46,7 +46,7 @@ function dispatch(event: EventSourceMessage, handlers: StreamHandlers): void {
       break;
     }
     case "done":
-      handlers.onDone?.(((data as { reply?: MessageView | null }) ?? {}).reply ?? null);
+      handlers.onDone?.((data as { reply?: MessageView | null } | null)?.reply ?? null);
       break;
     case "error": {
       const status = (data as { status?: number }).status ?? 502;

@@ -75,6 +75,32 @@ export function Layout() {
     </nav>
   );
 
+  if (!auth) {
+    // Guests and visitors: no sidebar, one slim bar with the way to sign in.
+    return (
+      <div className="flex h-dvh flex-col">
+        <header className="flex min-h-14 items-center justify-between border-b border-zinc-200 px-4 dark:border-zinc-800">
+          <NavLink to="/" className="flex min-h-11 items-center gap-2 font-semibold">
+            <span className="inline-flex size-7 items-center justify-center rounded-lg bg-accent text-white">
+              <MessagesSquare className="size-4" aria-hidden="true" />
+            </span>
+            Parley
+          </NavLink>
+          <NavLink
+            to={`/sign-in?next=${encodeURIComponent(location.pathname)}`}
+            className="inline-flex min-h-11 items-center gap-2 rounded-lg px-3 text-sm font-medium hover:bg-zinc-100 dark:hover:bg-zinc-800"
+          >
+            <LogIn className="size-4" aria-hidden="true" />
+            Sign in
+          </NavLink>
+        </header>
+        <main className="min-h-0 flex-1 overflow-y-auto">
+          <Outlet />
+        </main>
+      </div>
+    );
+  }
+
   return (
     <div className="flex h-dvh">
       <aside className="hidden w-64 shrink-0 border-r border-zinc-200 bg-zinc-50 md:block dark:border-zinc-800 dark:bg-zinc-900">

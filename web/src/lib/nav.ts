@@ -1,5 +1,5 @@
 /** `next` when it is a path on this site, else `fallback` (no open redirects). */
 export function safeNext(next: string | null, fallback = "/"): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return fallback;
+  if (!next?.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return fallback;
   return next;
 }

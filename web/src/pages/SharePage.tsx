@@ -1,6 +1,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { MessageCircle } from "lucide-react";
+import { Link2, MessageCircle } from "lucide-react";
 import { Link, useNavigate, useParams } from "react-router";
+import { toast } from "sonner";
 import { api } from "../api/client";
 import { ApiProblem, describeProblem } from "../api/problem";
 import type { PublicBot, StartedSession } from "../api/types";
@@ -56,10 +57,24 @@ export default function SharePage() {
           <span className="inline-flex size-12 shrink-0 items-center justify-center rounded-xl bg-accent/10 text-accent dark:bg-accent/20 dark:text-indigo-300">
             <MessageCircle className="size-6" aria-hidden="true" />
           </span>
-          <div className="min-w-0">
+          <div className="min-w-0 flex-1">
             <h1 className="text-2xl font-semibold break-words">{b.title}</h1>
             <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">Model: {b.model}</p>
           </div>
+          <button
+            type="button"
+            aria-label="Copy link"
+            title="Copy link"
+            onClick={() =>
+              void navigator.clipboard
+                ?.writeText(window.location.href)
+                .then(() => toast.success("Link copied"))
+                .catch(() => toast.error("Copying is not allowed here"))
+            }
+            className="inline-flex size-11 shrink-0 items-center justify-center rounded-lg text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800"
+          >
+            <Link2 className="size-5" aria-hidden="true" />
+          </button>
         </div>
         {b.description && <p className="mt-4 whitespace-pre-wrap break-words">{b.description}</p>}
         {b.greeting && (
