@@ -46,6 +46,7 @@ export default defineConfig({
       PARLEY_DATA_DIR: process.env.PARLEY_E2E_DATA ?? "",
       PARLEY_WEB_DIR: process.env.PARLEY_WEB_DIR ?? resolve("dist"),
       PARLEY_DEV_SIGN_IN: "on",
+      PARLEY_PUBLIC_URL: baseURL,
       RUST_LOG: "warn",
     },
   },
