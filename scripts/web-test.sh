@@ -9,7 +9,7 @@ parley="${1:?usage: web-test.sh PATH_TO_PARLEY}"
 cd "$root/web"
 
 echo "web: lint"
-npx biome check src e2e
+npx biome check --error-on-warnings src e2e
 echo "web: tsc --noEmit"
 npx tsc --noEmit
 echo "web: vitest"

@@ -70,7 +70,7 @@ export async function replyLength(page: Page): Promise<number> {
   const text = await page
     .locator('li[data-role="assistant"]')
     .last()
-    .innerText()
+    .textContent()
     .catch(() => "");
-  return text.length;
+  return (text ?? "").length;
 }

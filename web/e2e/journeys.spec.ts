@@ -94,7 +94,7 @@ test("a guest opens the link, chats, watches the reply stream, reloads mid-reply
   await expect(reply.locator("[data-status]")).toHaveAttribute("data-status", "complete", {
     timeout: 20_000,
   });
-  const text = await reply.innerText();
+  const text = (await reply.textContent()) ?? "";
   expect(text).toContain("[offline model]");
   expect(text.split("[offline model]").length).toBe(2); // no text twice
   expect(text).toMatch(/temperature \d\.\d\.$/); // the reply to its last word

@@ -4,6 +4,8 @@ import type { MessageView } from "../api/types";
 export interface ChatItem extends MessageView {
   /** A send that failed before it was stored: what to tell, and its id for Retry. */
   failed?: string;
+  /** Whether sending it again can help (not when an allowance is used up). */
+  retryable?: boolean;
   /** A reply that failed while it streamed. */
   replyError?: string;
 }

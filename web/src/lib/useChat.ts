@@ -165,8 +165,11 @@ export function useChat(sessionId: string, token: string | null) {
         );
       } catch (e) {
         if (e instanceof DOMException && e.name === "AbortError") return;
-        if (e instanceof ApiProblem && e.code === "quota_exceeded") setQuotaHit(describeProblem(e));
-        setItems((prev) => prev.map((m) => (m.seq === seq ? { ...m, failed: describeProblem(e) } : m)));
+        const quota = e instanceof ApiProblem && e.code === "quota_exceeded";
+        // The allowance is told once, above the composer; the message just says it was not sent.
+        if (quota) setQuotaHit(describeProblem(e));
+        const failed = quota ? "Not sent." : describeProblem(e);
+        setItems((prev) => prev.map((m) => (m.seq === seq ? { ...m, failed, retryable: !quota } : m)));
       } finally {
         setPhase("idle");
       }

@@ -117,10 +117,12 @@ function Message({
         >
           <AlertCircle className="size-4" aria-hidden="true" />
           <span>{failed}</span>
-          <Button variant="secondary" onClick={() => onRetry(item)}>
-            <RotateCcw className="size-4" aria-hidden="true" />
-            Retry
-          </Button>
+          {item.retryable !== false && (
+            <Button variant="secondary" onClick={() => onRetry(item)}>
+              <RotateCcw className="size-4" aria-hidden="true" />
+              Retry
+            </Button>
+          )}
         </div>
       )}
       {!mine && item.content && item.status !== "streaming" && (
@@ -267,7 +269,14 @@ export default function ChatPage() {
         <div className="min-w-0 flex-1">
           <h1 className="truncate font-semibold">{session.data?.title || botTitle}</h1>
           <p className="truncate text-xs text-zinc-600 dark:text-zinc-400">
-            {bot ? `${bot.title} · ${session.data?.overrides.model ?? bot.model}` : " "}
+            {bot
+              ? [
+                  session.data?.title && session.data.title !== bot.title ? bot.title : null,
+                  session.data?.overrides.model ?? bot.model,
+                ]
+                  .filter(Boolean)
+                  .join(" · ")
+              : " "}
           </p>
         </div>
         {guest && (

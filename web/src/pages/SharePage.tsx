@@ -7,6 +7,7 @@ import { ApiProblem, describeProblem } from "../api/problem";
 import type { PublicBot, StartedSession } from "../api/types";
 import { guestSessionFor, saveGuest } from "../auth/store";
 import { useAuth } from "../auth/useAuth";
+import { Markdown } from "../components/Markdown";
 import { Button, buttonClass, Card, ErrorNote, Spinner } from "../components/ui";
 import { NotFoundCard } from "./NotFoundPage";
 
@@ -78,8 +79,8 @@ export default function SharePage() {
         </div>
         {b.description && <p className="mt-4 whitespace-pre-wrap break-words">{b.description}</p>}
         {b.greeting && (
-          <blockquote className="mt-4 rounded-xl bg-zinc-100 p-4 whitespace-pre-wrap break-words dark:bg-zinc-800">
-            {b.greeting}
+          <blockquote className="mt-4 rounded-xl bg-zinc-100 p-4 dark:bg-zinc-800">
+            <Markdown text={b.greeting} />
           </blockquote>
         )}
         {b.systemPrompt && (
