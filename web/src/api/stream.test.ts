@@ -75,7 +75,7 @@ describe("the stream reader", () => {
     );
     const [url, init] = fetch.mock.calls[0] ?? [];
     expect(url).toBe("/session/s1/messages/4/stream");
-    expect((init?.headers as Record<string, string>)["last-event-id"]).toBe("11");
+    expect(((init?.headers ?? {}) as Record<string, string>)["last-event-id"]).toBe("11");
     expect(deltas).toEqual([12]);
   });
 
