@@ -18,10 +18,30 @@ let bot: Bot;
 let aliceToken: string;
 let guestChat: string;
 
+/** Console errors of every page, CSP violations among them: none may happen. */
+const consoleErrors: string[] = [];
+
+function watch(page: Page): Page {
+  page.on("console", (m) => {
+    // A refused request (404, 429) is logged by the browser itself; that is the API talking.
+    if (m.type() === "error" && !/Failed to load resource/.test(m.text())) consoleErrors.push(m.text());
+  });
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  return page;
+}
+
+test.beforeEach(({ page }) => {
+  watch(page);
+});
+
+test.afterAll(() => {
+  expect(consoleErrors).toEqual([]);
+});
+
 /** A fresh browser profile: a second person on another device. */
 async function person(browser: Browser): Promise<Page> {
   const context = await browser.newContext();
-  return context.newPage();
+  return watch(await context.newPage());
 }
 
 const LONG = Array.from({ length: 50 }, (_, i) => `word${i}`).join(" ");
@@ -101,6 +121,10 @@ test("a guest opens the link, chats, watches the reply stream, reloads mid-reply
   await expect(page.getByRole("button", { name: "Send" })).toBeVisible();
   await expectAccessible(page);
   await screenshots(page, "chat");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await expectAccessible(page);
+  await page.screenshot({ path: "test-results/screenshots/chat-dark-desktop.png" });
+  await page.emulateMedia({ colorScheme: "light" });
 
   // The guest keeps the session on this browser: the share page offers it back.
   await page.goto(bot.shareableUrl);
@@ -132,6 +156,19 @@ test("bob signs in through the link and finds the chat in My chats", async ({ br
   await expect(page.getByRole("link", { name: /Captain Parley/ })).toHaveCount(1);
   await expectAccessible(page);
   await screenshots(page, "my-chats");
+
+  // Under 768 px the sidebar is a drawer.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(page.getByRole("navigation", { name: "Main" })).toBeHidden();
+  await page.getByRole("button", { name: "Open menu" }).click();
+  await expect(
+    page.getByRole("dialog", { name: "Menu" }).getByRole("link", { name: "My bots" }),
+  ).toBeVisible();
+  await expectAccessible(page);
+  await page.screenshot({ path: "test-results/screenshots/drawer-390.png" });
+  await page.getByRole("dialog", { name: "Menu" }).getByRole("link", { name: "My bots" }).click();
+  await expect(page).toHaveURL(/\/bots$/);
+  await expect(page.getByRole("dialog", { name: "Menu" })).toHaveCount(0);
   await page.context().close();
 });
 
