@@ -1,8 +1,30 @@
 import { Check, Copy } from "lucide-react";
-import { type ComponentProps, type ReactNode, useState } from "react";
-import ReactMarkdown, { defaultUrlTransform } from "react-markdown";
-import rehypeHighlight from "rehype-highlight";
+import { type ComponentProps, type ReactNode, useEffect, useState } from "react";
+import ReactMarkdown, { defaultUrlTransform, type Options } from "react-markdown";
 import remarkGfm from "remark-gfm";
+
+// Syntax highlighting (highlight.js's common languages) is most of the Markdown code: it
+// loads only once a message has a code block.
+type Highlight = typeof import("rehype-highlight").default;
+let highlight: Highlight | null = null;
+let loading: Promise<Highlight> | null = null;
+function loadHighlight(): Promise<Highlight> {
+  loading ??= import("rehype-highlight").then((m) => {
+    highlight = m.default;
+    return m.default;
+  });
+  return loading;
+}
+
+function useHighlight(text: string): Highlight | null {
+  // Functions in state go through updaters, or React would call them.
+  const [plugin, setPlugin] = useState<Highlight | null>(() => highlight);
+  const wanted = text.includes("```") || text.includes("~~~");
+  useEffect(() => {
+    if (wanted && !plugin) void loadHighlight().then((p) => setPlugin(() => p));
+  }, [wanted, plugin]);
+  return plugin;
+}
 
 /** The plain text of rendered children (for a code block's copy button). */
 function textOf(node: ReactNode): string {
@@ -49,11 +71,13 @@ export function safeUrl(url: string): string {
 /** A message's Markdown, safely: raw HTML is shown as text, never parsed; links open in a
  * new tab without the opener or a referrer; other URL schemes are dropped. */
 export function Markdown({ text }: { text: string }) {
+  const plugin = useHighlight(text);
+  const rehypePlugins: Options["rehypePlugins"] = plugin ? [[plugin, { detect: false }]] : [];
   return (
     <div className="prose-chat">
       <ReactMarkdown
         remarkPlugins={[remarkGfm]}
-        rehypePlugins={[[rehypeHighlight, { detect: false, ignoreMissing: true }]]}
+        rehypePlugins={rehypePlugins}
         skipHtml={false}
         urlTransform={safeUrl}
         components={{
