@@ -47,6 +47,10 @@ export default defineConfig({
       PARLEY_WEB_DIR: process.env.PARLEY_WEB_DIR ?? resolve("dist"),
       PARLEY_DEV_SIGN_IN: "on",
       PARLEY_PUBLIC_URL: baseURL,
+      // The journeys start more sessions from one address than a person would; the
+      // limits themselves are the API's tests' business.
+      PARLEY_SESSION_STARTS_PER_MINUTE: "1000",
+      PARLEY_SENDS_PER_MINUTE: "1000",
       RUST_LOG: "warn",
     },
   },

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { type Browser, expect, type Page, test } from "@playwright/test";
 import {
   apiSignIn,
@@ -151,9 +152,42 @@ test("bob signs in through the link and finds the chat in My chats", async ({ br
   });
   await expect(page.locator('li[data-role="assistant"]')).toContainText("Hello from bob");
 
+  // Stop: Send turns into Stop while the reply streams; a stopped reply keeps its text.
+  const composer = page.getByRole("textbox", { name: "Message" });
+  await composer.fill(`Please go on about ${LONG}`);
+  await composer.press("Enter");
+  await expect.poll(() => replyLength(page)).toBeGreaterThan(10);
+  await page.getByRole("button", { name: "Stop the reply" }).click();
+  const stopped = page.locator('li[data-role="assistant"]').last();
+  await expect(stopped.locator("[data-status]")).toHaveAttribute("data-status", "stopped");
+  await expect(stopped).toContainText("Stopped.");
+  expect((await stopped.textContent()) ?? "").not.toContain("temperature");
+
+  // Rename, then export: the download carries the new title and the conversation.
+  await page.getByRole("button", { name: "Chat options" }).click();
+  await page.getByRole("menuitem", { name: "Rename" }).click();
+  await page.getByRole("dialog", { name: "Rename chat" }).getByLabel("Title").fill("Bob at sea");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("heading", { name: "Bob at sea" })).toBeVisible();
+  await page.getByRole("button", { name: "Chat options" }).click();
+  const download = page.waitForEvent("download");
+  await page.getByRole("menuitem", { name: "Export as Markdown" }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe("bob-at-sea.md");
+  const markdown = await readFile((await file.path()) ?? "", "utf8");
+  expect(markdown).toContain("# Bob at sea");
+  expect(markdown).toContain("Hello from bob");
+  await page.getByRole("button", { name: "Chat options" }).click();
+  const json = page.waitForEvent("download");
+  await page.getByRole("menuitem", { name: "Export as JSON" }).click();
+  const exported = JSON.parse(await readFile((await (await json).path()) ?? "", "utf8")) as {
+    messages: Array<{ status: string }>;
+  };
+  expect(exported.messages.map((m) => m.status)).toEqual(["complete", "complete", "complete", "stopped"]);
+
   await page.getByRole("link", { name: "My chats" }).click();
   await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
-  await expect(page.getByRole("link", { name: /Captain Parley/ })).toHaveCount(1);
+  await expect(page.getByRole("link", { name: /Bob at sea/ })).toHaveCount(1);
   await expectAccessible(page);
   await screenshots(page, "my-chats");
 
@@ -169,6 +203,19 @@ test("bob signs in through the link and finds the chat in My chats", async ({ br
   await page.getByRole("dialog", { name: "Menu" }).getByRole("link", { name: "My bots" }).click();
   await expect(page).toHaveURL(/\/bots$/);
   await expect(page.getByRole("dialog", { name: "Menu" })).toHaveCount(0);
+
+  // Delete, from the chat: it leaves My chats.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto("/chats");
+  await page.getByRole("link", { name: /Bob at sea/ }).click();
+  await page.getByRole("button", { name: "Chat options" }).click();
+  await page.getByRole("menuitem", { name: "Delete chat" }).click();
+  await page
+    .getByRole("dialog", { name: "Delete this chat?" })
+    .getByRole("button", { name: "Delete" })
+    .click();
+  await expect(page).toHaveURL(/\/chats$/);
+  await expect(page.getByText("No chats yet")).toBeVisible();
   await page.context().close();
 });
 

@@ -22,7 +22,7 @@ loadConfig()
           <BrowserRouter>
             <App />
           </BrowserRouter>
-          <Toaster position="top-center" richColors closeButton />
+          <Toaster position="top-center" closeButton />
         </QueryClientProvider>
       </StrictMode>,
     );

@@ -36,7 +36,17 @@ export function useChat(sessionId: string, token: string | null) {
         setItems((prev) => prev.map((m) => (m.seq === seq ? { ...m, content: m.content + text } : m)));
       },
       onDone: (reply) => {
-        if (reply) upsert(reply);
+        if (reply) {
+          // Its question is answered: no longer pending.
+          setItems((prev) =>
+            mergeMessages(
+              prev.map((m) =>
+                m.replySeq === reply.seq && m.status === "pending" ? { ...m, status: "complete" } : m,
+              ),
+              [reply],
+            ),
+          );
+        }
         setPhase("idle");
       },
       onError: (problem) => {
@@ -49,7 +59,7 @@ export function useChat(sessionId: string, token: string | null) {
         setPhase("idle");
       },
     }),
-    [upsert],
+    [],
   );
 
   /** Follows a reply the history shows as still `streaming`, from the text it has. */

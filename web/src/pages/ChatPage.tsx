@@ -219,12 +219,19 @@ export default function ChatPage() {
 
   async function exportAs(kind: "md" | "json") {
     setMenu(false);
-    let all: MessageView[] = chat.items.filter((m) => m.seq >= 0);
-    let before = chat.older;
-    while (before !== null) {
-      const page = await api<History>(`/session/${sessionId}/messages?limit=100&before=${before}`, { token });
-      all = [...page.messages, ...all];
-      before = page.next ?? null;
+    // The conversation as stored, every page of it.
+    let all: MessageView[] = [];
+    let before: number | null | undefined;
+    try {
+      do {
+        const cursor = before != null ? `&before=${before}` : "";
+        const page = await api<History>(`/session/${sessionId}/messages?limit=100${cursor}`, { token });
+        all = [...page.messages, ...all];
+        before = page.next;
+      } while (before != null);
+    } catch (e) {
+      toast.error(describeProblem(e));
+      return;
     }
     const title = session.data?.title || botTitle;
     if (kind === "md") download(fileName(title, "md"), toMarkdown(title, botTitle, all), "text/markdown");
@@ -450,6 +457,7 @@ export default function ChatPage() {
         onSave={async (title) => {
           await api(`/session/${sessionId}`, { method: "PUT", body: { title }, token });
           await queryClient.invalidateQueries({ queryKey: ["session", sessionId] });
+          await queryClient.invalidateQueries({ queryKey: ["sessions"] });
           toast.success("Renamed");
         }}
       />
@@ -475,6 +483,7 @@ export default function ChatPage() {
               try {
                 await api(`/session/${sessionId}`, { method: "DELETE", token });
                 forgetGuest(sessionId);
+                await queryClient.invalidateQueries({ queryKey: ["sessions"] });
                 toast.success("Chat deleted");
                 navigate(auth ? "/chats" : "/");
               } catch (e) {

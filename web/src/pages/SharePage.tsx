@@ -1,4 +1,4 @@
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link2, MessageCircle } from "lucide-react";
 import { Link, useNavigate, useParams } from "react-router";
 import { toast } from "sonner";
@@ -16,6 +16,7 @@ export default function SharePage() {
   const { code = "" } = useParams();
   const auth = useAuth();
   const navigate = useNavigate();
+  const queryClient = useQueryClient();
   const bot = useQuery({
     queryKey: ["share", code],
     queryFn: () => api<PublicBot>(`/share/${encodeURIComponent(code)}`, { token: null }),
@@ -31,6 +32,7 @@ export default function SharePage() {
       }),
     onSuccess: (session) => {
       if (session.guestToken) saveGuest(session.sessionId, session.guestToken, code);
+      void queryClient.invalidateQueries({ queryKey: ["sessions"] });
       navigate(`/chat/${session.sessionId}`);
     },
   });
