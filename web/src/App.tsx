@@ -1,8 +1,9 @@
-import { lazy, type ReactNode, Suspense } from "react";
+import { lazy, type ReactNode, Suspense, useEffect } from "react";
 import { Navigate, Route, Routes, useLocation } from "react-router";
 import { useAuth } from "./auth/useAuth";
 import { Layout } from "./components/Layout";
 import { Spinner } from "./components/ui";
+import { config } from "./config";
 
 // Every page loads with its route, so a share-link visitor downloads only the share
 // page and the chat.
@@ -30,7 +31,26 @@ function RequireAuth({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
+/** In the cloud, renews the signed-in user's tokens (refresh token) before they expire. */
+function useCloudRenewal(): void {
+  const auth = useAuth();
+  const expiresAt = auth?.expiresAt;
+  useEffect(() => {
+    if (config().mode !== "cloud" || expiresAt === undefined) return;
+    let cancel = () => {};
+    let live = true;
+    void import("./auth/oidc").then(({ scheduleRenewal }) => {
+      if (live) cancel = scheduleRenewal(expiresAt);
+    });
+    return () => {
+      live = false;
+      cancel();
+    };
+  }, [expiresAt]);
+}
+
 export function App() {
+  useCloudRenewal();
   return (
     <Suspense fallback={<Spinner />}>
       <Routes>

@@ -98,3 +98,34 @@ describe("a page opened while a reply is being written", () => {
     expect(calls[1]).toEqual({ url: "/session/s1/messages/2/stream", lastEventId: "3" });
   });
 });
+
+describe("older messages", () => {
+  it("load page by page with ?before=, oldest first, until there are no more", async () => {
+    const urls: string[] = [];
+    const message = (seq: number) => ({
+      seq,
+      role: seq % 2 ? "user" : "assistant",
+      authorId: "u",
+      content: `m${seq}`,
+      status: "complete",
+      createdAt: "2026-12-02T00:00:00Z",
+    });
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string) => {
+        urls.push(url);
+        const page = url.includes("before=3")
+          ? { messages: [1, 2].map(message), next: null }
+          : { messages: [3, 4].map(message), next: 3 };
+        return new Response(JSON.stringify(page), { status: 200 });
+      }),
+    );
+    const { result } = renderHook(() => useChat("s1", "token"));
+    await waitFor(() => expect(result.current.items.map((m) => m.seq)).toEqual([3, 4]));
+    expect(result.current.older).toBe(3);
+    await act(() => result.current.loadOlder());
+    expect(result.current.items.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+    expect(result.current.older).toBeNull();
+    expect(urls).toEqual(["/session/s1/messages?limit=30", "/session/s1/messages?limit=30&before=3"]);
+  });
+});

@@ -19,7 +19,7 @@ import { toast } from "sonner";
 import { api, tokenForSession } from "../api/client";
 import { ApiProblem, describeProblem } from "../api/problem";
 import { charCount } from "../api/stream";
-import type { History, MessageView, ModelsList, SessionView } from "../api/types";
+import type { BotView, History, MessageView, ModelsList, SessionView } from "../api/types";
 import { forgetGuest, guestToken } from "../auth/store";
 import { useAuth } from "../auth/useAuth";
 import { Dialog } from "../components/Dialog";
@@ -148,6 +148,24 @@ export default function ChatPage() {
     retry: false,
   });
   const chat = useChat(sessionId, token);
+  // The owner's own sessions name their bot: its policy says which settings a session may
+  // change. Elsewhere the policy is not public; the API refuses what it does not allow.
+  const ownBot = session.data?.chatConfigId;
+  const policy = useQuery({
+    queryKey: ["bot", ownBot],
+    queryFn: () => api<BotView>(`/chat-config/${ownBot}`, { token }),
+    enabled: Boolean(ownBot) && !guest,
+    select: (b) => b.sessionOverrides,
+  });
+  const allowed = policy.data
+    ? {
+        model: policy.data.models.length > 0,
+        models: policy.data.models,
+        temperature: policy.data.temperature,
+        systemPrompt: policy.data.systemPrompt,
+      }
+    : { model: true, models: null, temperature: true, systemPrompt: true };
+  const anySetting = allowed.model || allowed.temperature || allowed.systemPrompt;
   const [draft, setDraft] = useState("");
   const [menu, setMenu] = useState(false);
   const [dialog, setDialog] = useState<null | "rename" | "settings" | "delete">(null);
@@ -311,7 +329,9 @@ export default function ChatPage() {
             >
               {[
                 { label: "Rename", icon: Pencil, act: () => setDialog("rename") },
-                { label: "Settings", icon: Settings2, act: () => setDialog("settings") },
+                ...(anySetting
+                  ? [{ label: "Settings", icon: Settings2, act: () => setDialog("settings") }]
+                  : []),
                 { label: "Export as Markdown", icon: Download, act: () => void exportAs("md") },
                 { label: "Export as JSON", icon: Download, act: () => void exportAs("json") },
                 { label: "Delete chat", icon: Trash2, act: () => setDialog("delete") },
@@ -464,6 +484,7 @@ export default function ChatPage() {
       <SettingsDialog
         open={dialog === "settings"}
         session={session.data}
+        allowed={allowed}
         onClose={() => setDialog(null)}
         onSave={async (changes) => {
           await api(`/session/${sessionId}`, { method: "PUT", body: changes, token });
@@ -557,22 +578,33 @@ function RenameDialog({
 
 /** The session's own model, temperature and prompt, where the bot's owner allows them;
  * the API says which it refuses. */
+interface Allowed {
+  model: boolean;
+  /** The models a session may pick, when known. */
+  models: string[] | null;
+  temperature: boolean;
+  systemPrompt: boolean;
+}
+
 function SettingsDialog({
   open,
   session,
+  allowed,
   onClose,
   onSave,
 }: {
   open: boolean;
   session: SessionView | undefined;
+  allowed: Allowed;
   onClose: () => void;
   onSave: (changes: Record<string, unknown>) => Promise<void>;
 }) {
   const models = useQuery({
     queryKey: ["models"],
     queryFn: () => api<ModelsList>("/models"),
-    enabled: open,
+    enabled: open && allowed.model,
   });
+  const choices = (models.data?.items ?? []).filter((m) => !allowed.models || allowed.models.includes(m.id));
   const [model, setModel] = useState("");
   const [temperature, setTemperature] = useState("");
   const [prompt, setPrompt] = useState("");
@@ -606,41 +638,47 @@ function SettingsDialog({
           }
         }}
       >
-        <label className="flex flex-col gap-1 text-sm font-medium">
-          Model
-          <select value={model} onChange={(e) => setModel(e.target.value)} className={inputClass}>
-            <option value="">The bot's model</option>
-            {(models.data?.items ?? []).map((m) => (
-              <option key={m.id} value={m.id} disabled={!m.configured}>
-                {m.id}
-                {m.configured ? "" : " (not set up on this server)"}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="flex flex-col gap-1 text-sm font-medium">
-          Temperature
-          <input
-            type="number"
-            min={0}
-            max={2}
-            step={0.1}
-            value={temperature}
-            onChange={(e) => setTemperature(e.target.value)}
-            className={inputClass}
-            placeholder="The bot's temperature"
-          />
-        </label>
-        <label className="flex flex-col gap-1 text-sm font-medium">
-          Instructions
-          <textarea
-            value={prompt}
-            onChange={(e) => setPrompt(e.target.value)}
-            rows={3}
-            className={`${inputClass} py-2`}
-            placeholder="The bot's instructions"
-          />
-        </label>
+        {allowed.model && (
+          <label className="flex flex-col gap-1 text-sm font-medium">
+            Model
+            <select value={model} onChange={(e) => setModel(e.target.value)} className={inputClass}>
+              <option value="">The bot's model</option>
+              {choices.map((m) => (
+                <option key={m.id} value={m.id} disabled={!m.configured}>
+                  {m.id}
+                  {m.configured ? "" : " (not set up on this server)"}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {allowed.temperature && (
+          <label className="flex flex-col gap-1 text-sm font-medium">
+            Temperature
+            <input
+              type="number"
+              min={0}
+              max={2}
+              step={0.1}
+              value={temperature}
+              onChange={(e) => setTemperature(e.target.value)}
+              className={inputClass}
+              placeholder="The bot's temperature"
+            />
+          </label>
+        )}
+        {allowed.systemPrompt && (
+          <label className="flex flex-col gap-1 text-sm font-medium">
+            Instructions
+            <textarea
+              value={prompt}
+              onChange={(e) => setPrompt(e.target.value)}
+              rows={3}
+              className={`${inputClass} py-2`}
+              placeholder="The bot's instructions"
+            />
+          </label>
+        )}
         {error && <ErrorNote>{error}</ErrorNote>}
         <div className="flex justify-end gap-2">
           <Button variant="secondary" onClick={onClose}>
