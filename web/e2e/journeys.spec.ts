@@ -254,6 +254,15 @@ test("an admin suspends the bot: the guest sees it suspended", async ({ browser,
   await expect(page.getByRole("button", { name: "Retry" })).toBeVisible();
   await expectAccessible(page);
   await screenshots(page, "chat-suspended");
+
+  // Offline: the browser's word, and a send that fails says so, with Retry.
+  await page.context().setOffline(true);
+  await expect(page.getByText("You are offline.")).toBeVisible();
+  await page.getByRole("textbox", { name: "Message" }).fill("Hello?");
+  await page.getByRole("textbox", { name: "Message" }).press("Enter");
+  await expect(page.getByText("You seem to be offline. Check your connection and try again.")).toBeVisible();
+  await page.context().setOffline(false);
+  await expect(page.getByText("You are offline.")).toHaveCount(0);
   await page.context().close();
 });
 

@@ -2,6 +2,7 @@ import { lazy, type ReactNode, Suspense, useEffect } from "react";
 import { Navigate, Route, Routes, useLocation } from "react-router";
 import { useAuth } from "./auth/useAuth";
 import { Layout } from "./components/Layout";
+import { OfflineBanner } from "./components/OfflineBanner";
 import { Spinner } from "./components/ui";
 import { config } from "./config";
 
@@ -53,6 +54,7 @@ export function App() {
   useCloudRenewal();
   return (
     <Suspense fallback={<Spinner />}>
+      <OfflineBanner />
       <Routes>
         <Route path="/s/:code" element={<SharePage />} />
         <Route path="/sign-in" element={<SignInPage />} />
