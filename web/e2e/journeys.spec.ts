@@ -127,6 +127,19 @@ test("a guest opens the link, chats, watches the reply stream, reloads mid-reply
   await page.screenshot({ path: "test-results/screenshots/chat-dark-desktop.png" });
   await page.emulateMedia({ colorScheme: "light" });
 
+  // Scrolled up on a phone, the reader gets a way back to the newest message.
+  await page.setViewportSize({ width: 390, height: 600 });
+  const conversation = page.getByRole("list", { name: "Conversation" }).locator("xpath=../..");
+  await conversation.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+  await expect(page.getByRole("button", { name: "Jump to latest" })).toHaveCount(0);
+  await conversation.evaluate((el) => el.scrollTo({ top: 0 }));
+  await page.getByRole("button", { name: "Jump to latest" }).click();
+  await expect(page.getByRole("button", { name: "Jump to latest" })).toHaveCount(0);
+  expect(await conversation.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(
+    64,
+  );
+  await page.setViewportSize({ width: 1280, height: 720 });
+
   // The guest keeps the session on this browser: the share page offers it back.
   await page.goto(bot.shareableUrl);
   await page.getByRole("link", { name: "Continue your chat" }).click();
