@@ -125,7 +125,7 @@ function Message({
           )}
         </div>
       )}
-      {!mine && item.content && item.status !== "streaming" && (
+      {item.content && item.status !== "streaming" && item.status !== "pending" && !item.failed && (
         <div className="opacity-100 md:opacity-0 md:group-focus-within:opacity-100 md:group-hover:opacity-100">
           <CopyButton text={item.content} />
         </div>
