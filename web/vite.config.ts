@@ -22,7 +22,7 @@ export default defineConfig({
         "/chat-configs",
         "/create-chat",
         "/models",
-        "/room",
+        "^/room/", // not /rooms, the app's own page
         "/chat-room",
         "/chat-rooms",
       ].map((p) => [p, api]),
