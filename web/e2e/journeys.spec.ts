@@ -243,7 +243,7 @@ test("alice rotates the link: the old link shows not found", async ({ browser, r
 
   const page = await person(browser);
   await page.goto(old);
-  await expect(page.getByRole("heading", { name: "This link does not work" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "This link was not found" })).toBeVisible();
   await expectAccessible(page);
   await screenshots(page, "share-not-found");
   await page.context().close();

@@ -30,7 +30,7 @@ export default function ChatsPage() {
             <p className="mt-2 font-medium">No chats yet</p>
             <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
               Open a bot's share link, or start a chat with one of{" "}
-              <Link to="/bots" className="text-accent underline">
+              <Link to="/bots" className="text-accent underline dark:text-indigo-300">
                 your bots
               </Link>
               .

@@ -43,7 +43,7 @@ export default function SharePage() {
   } else if (bot.error) {
     content =
       bot.error instanceof ApiProblem && bot.error.code === "not_found" ? (
-        <NotFoundCard title="This link does not work">
+        <NotFoundCard title="This link was not found">
           The bot may have been deleted, or its owner changed or turned off its share link. Ask them for a new
           one.
         </NotFoundCard>

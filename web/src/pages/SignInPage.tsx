@@ -1,8 +1,9 @@
 import { FlaskConical, LogIn } from "lucide-react";
 import { type FormEvent, useState } from "react";
-import { useNavigate, useSearchParams } from "react-router";
+import { Link, useNavigate, useSearchParams } from "react-router";
 import { describeProblem } from "../api/problem";
 import { devSignIn } from "../auth/session";
+import { useAuth } from "../auth/useAuth";
 import { Button, Card, ErrorNote, inputClass } from "../components/ui";
 import { config } from "../config";
 import { safeNext } from "../lib/nav";
@@ -16,6 +17,7 @@ export default function SignInPage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const local = config().mode === "local";
+  const auth = useAuth();
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -48,6 +50,15 @@ export default function SignInPage() {
     <main className="flex min-h-dvh items-start justify-center bg-zinc-50 p-4 pt-16 dark:bg-zinc-950">
       <Card className="w-full max-w-md">
         <h1 className="text-2xl font-semibold">Sign in to Parley</h1>
+        {auth && (
+          <p className="mt-2 text-sm text-zinc-600 dark:text-zinc-400">
+            You are signed in as {auth.email}.{" "}
+            <Link to={next} className="text-accent underline dark:text-indigo-300">
+              Continue
+            </Link>{" "}
+            or sign in as someone else.
+          </p>
+        )}
         {local ? (
           <>
             <div className="mt-4 flex gap-3 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
