@@ -135,9 +135,9 @@ test("a guest opens the link, chats, watches the reply stream, reloads mid-reply
   await conversation.evaluate((el) => el.scrollTo({ top: 0 }));
   await page.getByRole("button", { name: "Jump to latest" }).click();
   await expect(page.getByRole("button", { name: "Jump to latest" })).toHaveCount(0);
-  expect(await conversation.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(
-    64,
-  );
+  await expect
+    .poll(() => conversation.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight))
+    .toBeLessThan(64);
   await page.setViewportSize({ width: 1280, height: 720 });
 
   // The guest keeps the session on this browser: the share page offers it back.
