@@ -84,3 +84,26 @@ describe("the stream reader", () => {
     expect(charCount("wörld")).toBe(5);
   });
 });
+
+describe("in the cloud", () => {
+  it("streams from the streaming API and stops through the JSON API", async () => {
+    const { setConfig } = await import("../config");
+    const { sendStreaming, stopReply } = await import("./stream");
+    setConfig({ mode: "cloud", apiBase: "https://x.example/api", streamBase: "https://x.example/stream" });
+    const urls: string[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string) => {
+        urls.push(url);
+        return new Response(body([]), { status: 200 });
+      }),
+    );
+    await sendStreaming({ sessionId: "s1", message: "hi", clientMessageId: "c1", token: "t" }, {});
+    await stopReply({ sessionId: "s1", seq: 2, token: "t" });
+    setConfig({ mode: "local", apiBase: "", streamBase: "" });
+    expect(urls).toEqual([
+      "https://x.example/stream/session-message/stream",
+      "https://x.example/api/session/s1/messages/2/stop",
+    ]);
+  });
+});

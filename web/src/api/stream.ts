@@ -101,10 +101,10 @@ export async function stopReply(args: {
   seq: number;
   token: string | null;
 }): Promise<void> {
+  // The stop route is the JSON API's (session-message), not the streaming API's.
   await raw(`/session/${encodeURIComponent(args.sessionId)}/messages/${args.seq}/stop`, {
     method: "POST",
     token: args.token,
-    stream: true,
   });
 }
 
