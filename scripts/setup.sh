@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs what `make run` and `make test` need beyond the Rust toolchain: curl and jq
-# for the README's quick start. Idempotent and quiet when everything is there.
+# Installs what `make run` and `make test` need beyond the Rust toolchain and Node.js:
+# curl and jq for the README's quick start, Chromium and its fonts for the web app's
+# browser tests. Idempotent and quiet when everything is there.
 set -euo pipefail
 
 missing=()
 for tool in curl jq; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+dpkg -s fonts-liberation >/dev/null 2>&1 || missing+=(fonts-liberation)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"
   sudo_cmd=()

@@ -24,6 +24,7 @@ use parley_sqlite::SqliteStore;
 mod aws_mode;
 pub mod host;
 pub mod serve;
+pub mod web;
 pub use aws_mode::build_aws;
 
 /// The app client id the development identity provider puts in its tokens.

@@ -42,14 +42,17 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
+    let web = parley_local::web::WebConfig::from_env();
     if aws_mode {
         println!(
             "\nParley (PARLEY_MODE=aws) is running at http://{}\n",
             listener.local_addr()?
         );
+        print_web(listener.local_addr()?, web.available());
     } else {
-        print_banner(&config, listener.local_addr()?);
+        print_banner(&config, listener.local_addr()?, web.available());
     }
+    let router = parley_local::web::attach(router, &web);
     let hosts = parley_local::host::AllowedHosts::new(listener.local_addr()?.port(), &config.public_url);
     let router = parley_local::host::guard(router, hosts);
     parley_local::serve::run(listener, router, &serving, shutdown()).await?;
@@ -65,9 +68,19 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_banner(config: &LocalConfig, addr: std::net::SocketAddr) {
+/// Where the web app opens, or how to get one.
+fn print_web(addr: std::net::SocketAddr, available: bool) {
+    if available {
+        println!("Open http://{addr} in a browser for the web app.\n");
+    } else {
+        println!("(No web app: `make run` builds it, or PARLEY_WEB_DIR names a built `web/dist`.)\n");
+    }
+}
+
+fn print_banner(config: &LocalConfig, addr: std::net::SocketAddr, web: bool) {
     let url = format!("http://{addr}");
     println!("\nParley is running at {url} (data in {})\n", config.data_dir.display());
+    print_web(addr, web);
     // The quick start signs in with the development sign-in; without it there is none.
     if config.dev_sign_in {
         println!(
@@ -76,13 +89,13 @@ fn print_banner(config: &LocalConfig, addr: std::net::SocketAddr) {
              curl -s -X POST {url}/create-chat -H \"authorization: Bearer $ALICE\" -H 'content-type: application/json' -d '{{\"title\":\"Pirate\",\"systemPrompt\":\"Talk like a pirate.\"}}'\n"
         );
     }
-    println!("Press Ctrl-C to stop.\n");
     if config.dev_sign_in {
         let notice = "development sign-in is on: anyone who can reach this server can sign in as anyone \
                       (PARLEY_DEV_SIGN_IN=off turns it off)";
         println!("NOTICE: {notice}\n");
         tracing::warn!("{notice}");
     }
+    println!("Press Ctrl-C to stop.\n");
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before the process ends.
