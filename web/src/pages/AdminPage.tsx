@@ -174,7 +174,8 @@ function AllBots() {
         onClose={() => setConfirm(null)}
       >
         <p className="text-sm">
-          Nobody can chat with it, its owner included, until you unsuspend it. Its chats and settings stay.
+          Only its owner can chat with it until you unsuspend it: its share link and rooms stop answering
+          others. Its chats and settings stay.
         </p>
         <div className="mt-6 flex justify-end gap-3">
           <Button variant="secondary" onClick={() => setConfirm(null)}>

@@ -193,7 +193,7 @@ function Editor({
         </div>
         {bot && (
           <div className="mt-3 flex flex-wrap items-center gap-3">
-            <Button onClick={() => void startChat()} disabled={starting || bot.suspended}>
+            <Button onClick={() => void startChat()} disabled={starting}>
               <MessageSquarePlus className="size-4" aria-hidden="true" />
               Start a chat
             </Button>
@@ -204,7 +204,7 @@ function Editor({
         )}
         {bot?.suspended && (
           <p className="mt-3 text-sm text-red-800 dark:text-red-200">
-            An administrator suspended this bot: nobody can chat with it until it is unsuspended.
+            An administrator suspended this bot: only you can chat with it until it is unsuspended.
           </p>
         )}
       </div>
