@@ -45,12 +45,12 @@ test("carol creates a bot in the editor, with field errors, a persona and its li
 
   // GIVEN no title WHEN creating THEN the title says what is missing, and has the focus.
   await page.getByRole("button", { name: "Create bot" }).click();
-  await expect(page.getByLabel("Title")).toBeFocused();
+  await expect(page.getByLabel("Title", { exact: true })).toBeFocused();
   await expect(page.getByText("Give the bot a title.")).toBeVisible();
 
-  await page.getByLabel("Title").fill("Ada's twin");
-  await page.getByLabel("Description").fill("Answers as Ada Park would.");
-  await page.getByLabel("System prompt").fill("You are Ada Park.");
+  await page.getByLabel("Title", { exact: true }).fill("Ada's twin");
+  await page.getByLabel("Description", { exact: true }).fill("Answers as Ada Park would.");
+  await page.getByLabel("System prompt", { exact: true }).fill("You are Ada Park.");
   await page.getByLabel(/^Temperature/).fill("1.3");
   await expect(page.getByText("Temperature: 1.3")).toBeVisible();
   // A limit the API refuses: its sentence shows at that field.
@@ -102,17 +102,17 @@ test("a stale edit says someone else changed the bot and offers a reload", async
   await page.goto("/sign-in");
   await uiSignIn(page, "carol@example.com");
   await page.goto(botUrl);
-  await expect(page.getByLabel("Title")).toHaveValue("Ada's twin");
+  await expect(page.getByLabel("Title", { exact: true })).toHaveValue("Ada's twin");
 
   // The same bot changed in another tab meanwhile.
   const other = await context.newPage();
   await other.goto(botUrl);
-  await other.getByLabel("Description").fill("Changed in the other tab.");
+  await other.getByLabel("Description", { exact: true }).fill("Changed in the other tab.");
   await other.getByRole("button", { name: "Save changes" }).click();
   await expect(other.getByText("Saved")).toBeVisible();
   await other.close();
 
-  await page.getByLabel("Title").fill("Ada's stale twin");
+  await page.getByLabel("Title", { exact: true }).fill("Ada's stale twin");
   await page.getByRole("button", { name: "Save changes" }).click();
   const alert = page.getByRole("alert").filter({ hasText: "Someone else changed this bot" });
   await expect(alert).toBeVisible();
@@ -120,8 +120,8 @@ test("a stale edit says someone else changed the bot and offers a reload", async
   await screenshots(page, "bot-editor-stale");
   await alert.getByRole("button", { name: "Reload" }).click();
   await expect(alert).toBeHidden();
-  await expect(page.getByLabel("Description")).toHaveValue("Changed in the other tab.");
-  await expect(page.getByLabel("Title")).toHaveValue("Ada's twin");
+  await expect(page.getByLabel("Description", { exact: true })).toHaveValue("Changed in the other tab.");
+  await expect(page.getByLabel("Title", { exact: true })).toHaveValue("Ada's twin");
 });
 
 test("carol rotates the link, stops sharing, chats with her bot and deletes it", async ({ page }) => {

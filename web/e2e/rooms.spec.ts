@@ -34,7 +34,7 @@ test("erin opens a room on her bot, bob joins by its invite link, @bot answers a
   const bob = watch(await (await browser.newContext()).newPage());
 
   const token = await apiSignIn(erin.request, "erin@example.com");
-  await createBot(erin.request, token, { title: "Room pirate", sharing: { mode: "private" } });
+  await createBot(erin.request, token, { title: "Room pirate", sharing: { mode: "signed_in" } });
 
   await erin.goto("/sign-in");
   await uiSignIn(erin, "erin@example.com");

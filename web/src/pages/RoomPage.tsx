@@ -58,7 +58,7 @@ function JoinRoom({ roomId, inviteCode }: { roomId: string; inviteCode: string }
       setBusy(false);
       setError(
         e instanceof ApiProblem && (e.status === 404 || e.status === 403)
-          ? "This invite does not work any more: the room may have been deleted or its link replaced. Ask for a new link."
+          ? "This invite does not work any more: the room may have been deleted, its link replaced, or its bot is no longer shared with you. Ask for a new link."
           : describeProblem(e),
       );
     }
@@ -220,7 +220,9 @@ function Room({ roomId }: { roomId: string }) {
       </header>
       <div className="flex min-h-0 flex-1 flex-col lg:flex-row">
         <div className="flex min-h-0 flex-1 flex-col">
-          <div className="min-h-0 flex-1 overflow-y-auto" aria-live="polite" aria-label="Messages" role="log">
+          {/* Focusable, so the keyboard scrolls the conversation. */}
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take focus */}
+          <div className="min-h-0 flex-1 overflow-y-auto" aria-label="Messages" role="log" tabIndex={0}>
             {!loaded && !loadError ? (
               <Spinner />
             ) : loadError && !loaded ? (

@@ -146,9 +146,17 @@ function NewRoom({ onCancel }: { onCancel: () => void }) {
           </label>
         </fieldset>
         {useMine ? (
-          <Field id="room-bot" label="Bot">
+          <Field
+            id="room-bot"
+            label="Bot"
+            hint={
+              mine.find((b) => b.chatConfigId === chosen)?.sharing.mode === "private"
+                ? "This bot is private: nobody else can join until you share it."
+                : "People you invite chat with it here."
+            }
+          >
             <select
-              id="room-bot"
+              {...fieldAria("room-bot", true)}
               className={inputClass}
               value={chosen}
               onChange={(e) => setBotId(e.target.value)}

@@ -169,7 +169,11 @@ function PersonaRow({
           ) : text.error ? (
             <ErrorNote>{describeProblem(text.error)}</ErrorNote>
           ) : (
-            <pre className="max-h-72 overflow-auto whitespace-pre-wrap rounded-lg bg-zinc-100 p-3 text-sm dark:bg-zinc-950">
+            <pre
+              // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take focus
+              tabIndex={0}
+              className="max-h-72 overflow-auto whitespace-pre-wrap rounded-lg bg-zinc-100 p-3 text-sm dark:bg-zinc-950"
+            >
               {personaText(text.data?.content)}
             </pre>
           )}
