@@ -88,7 +88,10 @@ test("carol creates a bot in the editor, with field errors, a persona and its li
   await expect(page.locator('li[data-kind="summary"] [role="alert"]')).toBeVisible();
   await expect(page.getByTestId("persona-summary-status")).toHaveText("Not uploaded");
   await expectAccessible(page);
+  await page.getByRole("heading", { name: "Ada's twin" }).scrollIntoViewIfNeeded();
   await screenshots(page, "bot-editor");
+  await page.getByRole("heading", { name: "Persona" }).scrollIntoViewIfNeeded();
+  await screenshots(page, "bot-editor-persona");
 
   await page.getByRole("link", { name: "My bots" }).first().click();
   const row = page.getByRole("link", { name: /Ada's twin/ });

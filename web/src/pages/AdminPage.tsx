@@ -82,7 +82,7 @@ function AllBots() {
         <ErrorNote>{describeProblem(bots.error)}</ErrorNote>
       ) : (
         <>
-          <dl className="grid grid-cols-1 gap-3 sm:grid-cols-3">
+          <dl className="grid grid-cols-3 gap-2 sm:gap-3">
             <Stat label="Bots" value={items.length} />
             <Stat label="Messages today" value={totals.messages} />
             <Stat label="Tokens today" value={totals.tokens} />
@@ -132,7 +132,7 @@ function AllBots() {
                           {b.ownerId}
                         </td>
                         <td className="hidden px-4 py-3 md:table-cell">{SHARING_LABELS[b.sharing.mode]}</td>
-                        <td className="px-4 py-3 text-right tabular-nums">
+                        <td className="whitespace-nowrap px-4 py-3 text-right tabular-nums">
                           {u ? (
                             <>
                               {u.messagesToday ?? 0} msgs
@@ -146,7 +146,7 @@ function AllBots() {
                         </td>
                         <td className="px-4 py-3 text-right">
                           <Button
-                            variant={current.suspended ? "secondary" : "danger"}
+                            variant={current.suspended ? "primary" : "secondary"}
                             aria-label={`${current.suspended ? "Unsuspend" : "Suspend"} ${b.title}`}
                             onClick={() => (current.suspended ? void toggle(current) : setConfirm(current))}
                             disabled={busy}
@@ -192,9 +192,9 @@ function AllBots() {
 
 function Stat({ label, value }: { label: string; value: number }) {
   return (
-    <div className="rounded-2xl border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
-      <dt className="text-sm text-zinc-600 dark:text-zinc-400">{label}</dt>
-      <dd className="mt-1 text-2xl font-semibold tabular-nums">{value}</dd>
+    <div className="rounded-2xl border border-zinc-200 bg-white p-3 sm:p-4 dark:border-zinc-800 dark:bg-zinc-900">
+      <dt className="text-xs text-zinc-600 sm:text-sm dark:text-zinc-400">{label}</dt>
+      <dd className="mt-1 text-xl font-semibold tabular-nums sm:text-2xl">{value}</dd>
     </div>
   );
 }

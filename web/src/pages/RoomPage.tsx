@@ -9,7 +9,15 @@ import {
   UserMinus,
   Users,
 } from "lucide-react";
-import { type FormEvent, type KeyboardEvent, useCallback, useEffect, useRef, useState } from "react";
+import {
+  type FormEvent,
+  type KeyboardEvent,
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { toast } from "sonner";
 import { api, newClientMessageId, raw } from "../api/client";
@@ -28,6 +36,14 @@ import { NotFoundCard } from "./NotFoundPage";
 import { authorLabel, inviteUrl, mentionsBot, mergeRoom, pollAfter } from "./rooms/room";
 
 type RoomView = components["schemas"]["RoomView"];
+
+const WIDE = "(min-width: 1024px)";
+const isWide = () => window.matchMedia(WIDE).matches;
+function subscribeWide(onChange: () => void): () => void {
+  const query = window.matchMedia(WIDE);
+  query.addEventListener("change", onChange);
+  return () => query.removeEventListener("change", onChange);
+}
 
 /** How often the room asks for new messages (others' messages, bot replies growing). */
 const POLL_MS = 1500;
@@ -105,7 +121,7 @@ function Room({ roomId }: { roomId: string }) {
   >(null);
 
   // The details start open beside the chat on wide screens, folded under it on phones.
-  const [wide] = useState(() => window.matchMedia?.("(min-width: 1024px)").matches ?? true);
+  const wide = useSyncExternalStore(subscribeWide, isWide);
 
   const merge = useCallback((incoming: MessageView[]) => setItems((prev) => mergeRoom(prev, incoming)), []);
 
@@ -251,7 +267,7 @@ function Room({ roomId }: { roomId: string }) {
         </div>
         <aside
           aria-label="Room details"
-          className="max-h-[45%] shrink-0 overflow-y-auto border-t border-zinc-200 p-4 lg:max-h-none lg:w-80 lg:border-t-0 lg:border-l dark:border-zinc-800"
+          className="order-first max-h-[45%] shrink-0 overflow-y-auto border-b border-zinc-200 px-4 py-1 lg:order-none lg:max-h-none lg:w-80 lg:border-b-0 lg:border-l lg:py-4 dark:border-zinc-800"
         >
           <details open={wide}>
             <summary className="flex min-h-11 cursor-pointer items-center gap-2 font-semibold">
@@ -483,9 +499,7 @@ function Composer({
             maxLength={MESSAGE_MAX}
             onChange={(e) => setText(e.target.value)}
             onKeyDown={onKey}
-            placeholder={
-              replyMode === "mention" ? "Message the room (@bot to ask the bot)" : "Message the room"
-            }
+            placeholder={replyMode === "mention" ? "Message (@bot to ask the bot)" : "Message the room"}
             aria-describedby="room-hint"
             className="max-h-40 min-h-11 flex-1 resize-none rounded-xl border border-zinc-300 bg-white px-3 py-2.5 text-base dark:border-zinc-700 dark:bg-zinc-900"
           />
