@@ -471,7 +471,7 @@ function Editor({
           </div>
         </Section>
 
-        <div className="sticky bottom-0 -mx-4 flex flex-wrap items-center gap-3 border-t border-zinc-200 bg-white/95 px-4 py-3 sm:-mx-6 sm:px-6 dark:border-zinc-800 dark:bg-zinc-950/95">
+        <div className="sticky bottom-0 -mx-4 flex flex-wrap items-center gap-3 border-t border-zinc-200 bg-white px-4 py-3 sm:-mx-6 sm:px-6 dark:border-zinc-800 dark:bg-zinc-950">
           <Button type="submit" disabled={saving}>
             {bot ? "Save changes" : "Create bot"}
           </Button>

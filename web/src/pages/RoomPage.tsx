@@ -154,13 +154,16 @@ function Room({ roomId }: { roomId: string }) {
   }, [path, merge]);
 
   const list = useRef<HTMLOListElement>(null);
+  const scrolled = useRef(false);
   const count = items.length;
   const lastLength = items.at(-1)?.content.length ?? 0;
   // biome-ignore lint/correctness/useExhaustiveDependencies: follow new messages and growing replies
   useEffect(() => {
     const el = list.current?.parentElement;
     if (!el) return;
-    if (el.scrollHeight - el.scrollTop - el.clientHeight < 160) el.scrollTop = el.scrollHeight;
+    // To the newest on opening; afterwards only while the reader is at the bottom.
+    if (!scrolled.current || el.scrollHeight - el.scrollTop - el.clientHeight < 160) el.scrollTop = el.scrollHeight;
+    if (count > 0) scrolled.current = true;
   }, [count, lastLength]);
 
   if (room.isPending) return <Spinner />;
@@ -272,7 +275,7 @@ function Room({ roomId }: { roomId: string }) {
           <details open={wide}>
             <summary className="flex min-h-11 cursor-pointer items-center gap-2 font-semibold">
               <Users className="size-4" aria-hidden="true" />
-              Members ({members.length})
+              Members ({members.length}){r.inviteCode ? " and invite link" : ""}
             </summary>
             <ul className="mt-2 flex flex-col gap-1" aria-label="Members">
               {members.map((m) => (
