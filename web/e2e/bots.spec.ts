@@ -92,6 +92,10 @@ test("carol creates a bot in the editor, with field errors, a persona and its li
   await screenshots(page, "bot-editor");
   await page.getByRole("heading", { name: "Persona" }).scrollIntoViewIfNeeded();
   await screenshots(page, "bot-editor-persona");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await expectAccessible(page);
+  await page.screenshot({ path: "test-results/screenshots/bot-editor-dark-desktop.png" });
+  await page.emulateMedia({ colorScheme: "light" });
 
   await page.getByRole("link", { name: "My bots" }).first().click();
   const row = page.getByRole("link", { name: /Ada's twin/ });

@@ -34,7 +34,7 @@ test("erin opens a room on her bot, bob joins by its invite link, @bot answers a
   const bob = watch(await (await browser.newContext()).newPage());
 
   const token = await apiSignIn(erin.request, "erin@example.com");
-  await createBot(erin.request, token, { title: "Room pirate", sharing: { mode: "signed_in" } });
+  const bot = await createBot(erin.request, token, { title: "Room pirate", sharing: { mode: "signed_in" } });
 
   await erin.goto("/sign-in");
   await uiSignIn(erin, "erin@example.com");
@@ -97,6 +97,10 @@ test("erin opens a room on her bot, bob joins by its invite link, @bot answers a
   await expect(erin.locator('li[data-role="assistant"]')).toHaveCount(1);
   await expectAccessible(erin);
   await screenshots(erin, "room");
+  await erin.emulateMedia({ colorScheme: "dark" });
+  await expectAccessible(erin);
+  await erin.screenshot({ path: "test-results/screenshots/room-dark-desktop.png" });
+  await erin.emulateMedia({ colorScheme: "light" });
 
   // Erin removes bob; a new invite link no longer matches the old one.
   await erin.getByRole("button", { name: "Remove bob" }).click();
@@ -125,4 +129,14 @@ test("erin opens a room on her bot, bob joins by its invite link, @bot answers a
     .click();
   await expect(erin).toHaveURL(/\/rooms$/);
   await expect(erin.getByText("No rooms yet")).toBeVisible();
+
+  // Bob, who has no bot of his own, opens a room on erin's by pasting its share link.
+  await bob.goto("/rooms");
+  await bob.getByRole("button", { name: "New room" }).click();
+  await expect(bob.getByLabel(/One of my bots/)).toBeDisabled();
+  await bob.getByLabel("Share link or code").fill(bot.shareableUrl);
+  await bob.getByLabel("To every message").check();
+  await bob.getByRole("button", { name: "Create room" }).click();
+  await expect(bob.getByText("the bot answers every message")).toBeVisible();
+  await expect(bob.getByLabel("Invite link")).toHaveValue(/\/join\//);
 });

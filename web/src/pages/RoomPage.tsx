@@ -162,7 +162,8 @@ function Room({ roomId }: { roomId: string }) {
     const el = list.current?.parentElement;
     if (!el) return;
     // To the newest on opening; afterwards only while the reader is at the bottom.
-    if (!scrolled.current || el.scrollHeight - el.scrollTop - el.clientHeight < 160) el.scrollTop = el.scrollHeight;
+    if (!scrolled.current || el.scrollHeight - el.scrollTop - el.clientHeight < 160)
+      el.scrollTop = el.scrollHeight;
     if (count > 0) scrolled.current = true;
   }, [count, lastLength]);
 
