@@ -131,6 +131,11 @@ function Room({ roomId }: { roomId: string }) {
     let timer: number | undefined;
     let first = true;
     const tick = async () => {
+      // A hidden tab asks nothing; it catches up when seen again.
+      if (!first && document.hidden) {
+        timer = window.setTimeout(() => void tick(), POLL_MS);
+        return;
+      }
       try {
         const query = first ? "?limit=100" : `?after=${pollAfter(itemsRef.current)}&limit=100`;
         const page = await api<History>(`${path}/messages${query}`);
