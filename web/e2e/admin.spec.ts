@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { apiSignIn, createBot, expectAccessible, screenshots, uiSignIn } from "./helpers";
 
-test("an admin suspends a bot from the admin page, and unsuspends it", async ({ page, request }) => {
+test("an admin suspends a bot from the admin page, and unsuspends it", async ({ page, request, browser }) => {
   const owner = await apiSignIn(request, "dave@example.com");
   const bot = await createBot(request, owner, { title: "Dave's helper" });
 
@@ -33,6 +33,12 @@ test("an admin suspends a bot from the admin page, and unsuspends it", async ({ 
   const start = await request.post("/chat-session", { data: { shareCode: bot.shareCode } });
   expect((await start.json()).code).toBe("bot_suspended");
   await expectAccessible(page);
+  // Its owner sees it marked in My bots.
+  const dave = await (await browser.newContext()).newPage();
+  await dave.goto("/sign-in");
+  await uiSignIn(dave, "dave@example.com");
+  await expect(dave.getByRole("link", { name: /Dave's helper/ }).getByText("Suspended")).toBeVisible();
+  await dave.context().close();
 
   await row.getByRole("button", { name: "Unsuspend Dave's helper" }).click();
   await expect(row.getByText("Suspended")).toBeHidden();
