@@ -20,9 +20,16 @@ test.afterAll(() => {
   expect(consoleErrors).toEqual([]);
 });
 
-async function upload(page: Page, button: string, file: string): Promise<void> {
+/** Uploads a sample through its button; `keyboard` presses Enter on it instead of clicking. */
+async function upload(page: Page, button: string, file: string, keyboard = false): Promise<void> {
   const chooser = page.waitForEvent("filechooser");
-  await page.getByRole("button", { name: button }).click();
+  const target = page.getByRole("button", { name: button });
+  if (keyboard) {
+    await target.focus();
+    await page.keyboard.press("Enter");
+  } else {
+    await target.click();
+  }
   await (await chooser).setFiles(resolve(samples, file));
 }
 
@@ -78,7 +85,7 @@ test("carol creates a bot in the editor, with field errors, a persona and its li
   await expect(page.getByTestId("persona-facts-status")).toHaveText(/^About \d+ tokens/);
   await page.getByRole("button", { name: "Show text of facts" }).click();
   await expect(page.getByRole("region", { name: "Facts text" })).toContainText('"name": "Ada Park"');
-  await upload(page, "Upload profile", "profile.pdf");
+  await upload(page, "Upload profile", "profile.pdf", true);
   await expect(page.getByTestId("persona-profile-status")).toHaveText(/tokens .* from a 1\.\d kB PDF/);
   await page.getByRole("button", { name: "Show text of profile" }).click();
   await expect(page.getByRole("region", { name: "Profile text" })).toContainText("Ada Park");
@@ -92,6 +99,8 @@ test("carol creates a bot in the editor, with field errors, a persona and its li
   await screenshots(page, "bot-editor");
   await page.getByRole("heading", { name: "Persona" }).scrollIntoViewIfNeeded();
   await screenshots(page, "bot-editor-persona");
+  // The page in the dark scheme (the upload toasts, the shared Toaster's, gone first).
+  await expect(page.locator("[data-sonner-toast]")).toHaveCount(0);
   await page.emulateMedia({ colorScheme: "dark" });
   await expectAccessible(page);
   await page.screenshot({ path: "test-results/screenshots/bot-editor-dark-desktop.png" });
@@ -108,6 +117,7 @@ test("carol creates a bot in the editor, with field errors, a persona and its li
 test("a stale edit says someone else changed the bot and offers a reload", async ({ page, context }) => {
   await page.goto("/sign-in");
   await uiSignIn(page, "carol@example.com");
+  await expect(page).toHaveURL(/\/bots$/);
   await page.goto(botUrl);
   await expect(page.getByLabel("Title", { exact: true })).toHaveValue("Ada's twin");
 
@@ -134,6 +144,7 @@ test("a stale edit says someone else changed the bot and offers a reload", async
 test("carol rotates the link, stops sharing, chats with her bot and deletes it", async ({ page }) => {
   await page.goto("/sign-in");
   await uiSignIn(page, "carol@example.com");
+  await expect(page).toHaveURL(/\/bots$/);
   await page.goto(botUrl);
   const before = await page.getByLabel("Share link").inputValue();
   await page.getByRole("button", { name: "New link" }).click();

@@ -97,6 +97,7 @@ test("erin opens a room on her bot, bob joins by its invite link, @bot answers a
   await expect(erin.locator('li[data-role="assistant"]')).toHaveCount(1);
   await expectAccessible(erin);
   await screenshots(erin, "room");
+  await expect(erin.locator("[data-sonner-toast]")).toHaveCount(0);
   await erin.emulateMedia({ colorScheme: "dark" });
   await expectAccessible(erin);
   await erin.screenshot({ path: "test-results/screenshots/room-dark-desktop.png" });
