@@ -26,8 +26,10 @@ import { ShareSection } from "./bots/ShareSection";
 import { Field, fieldAria, Section, SuspendedBadge } from "./bots/ui";
 import { NotFoundCard } from "./NotFoundPage";
 
-const textareaClass = `${inputClass} min-h-24 py-2`;
-const checkClass = "size-5 accent-accent";
+// Fields keep clear of the sticky save bar when focus scrolls them into view.
+const fieldClass = `${inputClass} scroll-mb-24`;
+const textareaClass = `${fieldClass} min-h-24 py-2`;
+const checkClass = "size-5 scroll-mb-24 accent-accent";
 
 /** Create (`/bots/new`) or edit (`/bots/:id`) a bot, every field of it. */
 export default function BotEditorPage() {
@@ -233,7 +235,7 @@ function Editor({
           <Field id="title" label="Title" error={errors.title}>
             <input
               {...fieldAria("title", false, errors.title)}
-              className={inputClass}
+              className={fieldClass}
               value={form.title}
               maxLength={120}
               onChange={(e) => set("title", e.target.value)}
@@ -294,7 +296,7 @@ function Editor({
           >
             <select
               {...fieldAria("model", true, errors.model)}
-              className={inputClass}
+              className={fieldClass}
               value={form.model}
               onChange={(e) => set("model", e.target.value)}
             >
@@ -337,7 +339,7 @@ function Editor({
           >
             <input
               {...fieldAria("maxOutputTokens", true, errors.maxOutputTokens)}
-              className={inputClass}
+              className={fieldClass}
               inputMode="numeric"
               value={form.maxOutputTokens}
               onChange={(e) => set("maxOutputTokens", e.target.value)}
@@ -531,7 +533,7 @@ function NumberField(props: {
     <Field id={props.id} label={props.label} hint={props.hint} error={props.error}>
       <input
         {...fieldAria(props.id, true, props.error)}
-        className={inputClass}
+        className={fieldClass}
         inputMode="numeric"
         value={props.value}
         onChange={(e) => props.onChange(e.target.value)}
