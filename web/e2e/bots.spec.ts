@@ -68,7 +68,7 @@ test("carol creates a bot in the editor, with field errors, a persona and its li
   await expect(page.locator("[id='limits.dailyMessages-error']")).toHaveText(/^Must be from 1 to \d+\.$/);
   await daily.fill("");
   await page.getByRole("button", { name: "Create bot" }).click();
-  await expect(page).toHaveURL(/\/bots\/[^/]+$/);
+  await expect(page).toHaveURL(/\/bots\/(?!new$)[^/]+$/);
   botUrl = new URL(page.url()).pathname;
   await expect(page.getByRole("heading", { name: "Ada's twin" })).toBeVisible();
   await expect(page.getByLabel(/^Temperature/)).toHaveValue("1.3");
@@ -169,6 +169,15 @@ test("carol rotates the link, stops sharing, chats with her bot and deletes it",
   await expect(page.getByRole("heading", { name: "Ada's twin" })).toBeVisible();
 
   await page.goto(botUrl);
+  // A persona document deleted, after a confirmation.
+  await page.getByRole("button", { name: "Delete facts" }).click();
+  await page
+    .getByRole("dialog", { name: "Delete the facts?" })
+    .getByRole("button", { name: "Delete" })
+    .click();
+  await expect(page.getByTestId("persona-facts-status")).toHaveText("Not uploaded");
+  await expect(page.getByTestId("persona-profile-status")).toHaveText(/^About \d+ tokens/);
+
   await page.getByRole("button", { name: "Delete bot" }).click();
   await page
     .getByRole("dialog", { name: /Delete Ada's twin/ })
