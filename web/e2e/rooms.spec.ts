@@ -138,6 +138,8 @@ test("erin opens a room on her bot, bob joins by its invite link, @bot answers a
   await bob.getByLabel("Share link or code").fill(bot.shareableUrl);
   await bob.getByLabel("To every message").check();
   await bob.getByRole("button", { name: "Create room" }).click();
-  await expect(bob.getByText("the bot answers every message")).toBeVisible();
+  // Unnamed, the room takes the bot's title.
+  await expect(bob.getByRole("heading", { name: "Room pirate" })).toBeVisible();
+  await expect(bob.getByText("1 member · the bot answers every message")).toBeVisible();
   await expect(bob.getByLabel("Invite link")).toHaveValue(/\/join\//);
 });
