@@ -117,6 +117,22 @@ test("erin opens a room on her bot, bob joins by its invite link, @bot answers a
   await bob.getByRole("button", { name: "Join the room" }).click();
   await expect(bob.getByText("This invite does not work any more")).toBeVisible();
 
+  // A long room opens at its newest page; older messages come on request.
+  const roomPath = new URL(erin.url()).pathname.replace("/rooms/", "/room/");
+  for (let i = 0; i < 100; i++) {
+    const sent = await erin.request.post(`${roomPath}/messages`, {
+      headers: { authorization: `Bearer ${token}` },
+      data: { message: `filler ${i}` },
+    });
+    expect(sent.ok()).toBeTruthy();
+  }
+  await erin.reload();
+  await expect(erin.getByText("filler 99")).toBeVisible();
+  await expect(erin.getByText("Ahoy crew")).toHaveCount(0);
+  await erin.getByRole("button", { name: "Show older messages" }).click();
+  await expect(erin.getByText("Ahoy crew")).toBeVisible();
+  await expect(erin.getByRole("button", { name: "Show older messages" })).toHaveCount(0);
+
   // The room in the list; then deleted.
   await erin.goto("/rooms");
   await expect(erin.getByRole("link", { name: /Crew deck/ })).toContainText("you opened it");

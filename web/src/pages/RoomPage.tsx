@@ -114,6 +114,9 @@ function Room({ roomId }: { roomId: string }) {
   const [items, setItems] = useState<MessageView[]>([]);
   const [loaded, setLoaded] = useState(false);
   const [loadError, setLoadError] = useState<unknown>(null);
+  // The cursor of the page before the oldest message shown, while there is one.
+  const [older, setOlder] = useState<number | null>(null);
+  const [loadingOlder, setLoadingOlder] = useState(false);
   const itemsRef = useRef(items);
   itemsRef.current = items;
   const [confirm, setConfirm] = useState<
@@ -141,6 +144,7 @@ function Room({ roomId }: { roomId: string }) {
         const page = await api<History>(`${path}/messages${query}`);
         if (stopped) return;
         merge(page.messages);
+        if (first) setOlder(page.next ?? null);
         first = false;
         setLoaded(true);
         setLoadError(null);
@@ -221,6 +225,20 @@ function Room({ roomId }: { roomId: string }) {
     }
   };
 
+  const showOlder = async () => {
+    if (older === null) return;
+    setLoadingOlder(true);
+    try {
+      const page = await api<History>(`${path}/messages?before=${older}&limit=100`);
+      merge(page.messages);
+      setOlder(page.next ?? null);
+    } catch (e) {
+      toast.error(describeProblem(e));
+    } finally {
+      setLoadingOlder(false);
+    }
+  };
+
   const invite = r.inviteCode ? inviteUrl(window.location.origin, r.roomId, r.inviteCode) : null;
 
   return (
@@ -261,6 +279,13 @@ function Room({ roomId }: { roomId: string }) {
               </p>
             ) : (
               <ol ref={list} className="mx-auto flex max-w-3xl flex-col gap-4 px-4 py-6">
+                {older !== null && (
+                  <li className="flex justify-center">
+                    <Button variant="secondary" onClick={() => void showOlder()} disabled={loadingOlder}>
+                      Show older messages
+                    </Button>
+                  </li>
+                )}
                 {items.map((m) => (
                   <RoomMessage key={m.seq} m={m} me={me} />
                 ))}
