@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import {
   ArrowLeft,
+  ChevronDown,
   DoorOpen,
   LogOut,
   RefreshCw,
@@ -303,10 +304,14 @@ function Room({ roomId }: { roomId: string }) {
           aria-label="Room details"
           className="order-first max-h-[45%] shrink-0 overflow-y-auto border-b border-zinc-200 px-4 py-1 lg:order-none lg:max-h-none lg:w-80 lg:border-b-0 lg:border-l lg:py-4 dark:border-zinc-800"
         >
-          <details open={wide}>
+          <details open={wide} className="group">
             <summary className="flex min-h-11 cursor-pointer items-center gap-2 font-semibold">
               <Users className="size-4" aria-hidden="true" />
               Members ({members.length}){r.inviteCode ? " and invite link" : ""}
+              <ChevronDown
+                className="ml-auto size-4 transition-transform group-open:rotate-180"
+                aria-hidden="true"
+              />
             </summary>
             <ul className="mt-2 flex flex-col gap-1" aria-label="Members">
               {members.map((m) => (
