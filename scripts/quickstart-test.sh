@@ -39,7 +39,7 @@ session=$(curl -s -X POST "http://127.0.0.1:$port/chat-session" -H "authorizatio
   -H 'content-type: application/json' -d "{\"chatConfigId\":\"$bot\"}" | jq -r .sessionId)
 times=$(curl -sN -X POST "http://127.0.0.1:$port/session-message/stream" -H "authorization: Bearer $token" \
   -H 'content-type: application/json' -d "{\"sessionId\":\"$session\",\"message\":\"pieces\"}" \
-  | while IFS= read -r line; do [[ $line == "event: delta" ]] && date +%s%3N; done)
+  | while IFS= read -r line; do if [[ $line == "event: delta" ]]; then date +%s%3N; fi; done)
 spread=$(( $(tail -n1 <<<"$times") - $(head -n1 <<<"$times") ))
 [ "$spread" -ge 300 ] || fail "the deltas arrived within ${spread} ms: not streamed"
 echo "quickstart: $(wc -l <<<"$times") deltas over ${spread} ms"
