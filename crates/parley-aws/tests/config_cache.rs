@@ -13,7 +13,7 @@ use parley_core::persona::{PersonaDoc, PersonaKind};
 use parley_core::ports::{BotStore, PersonaStore};
 use parley_testkit as kit;
 
-/// The TTL of these tests: short, so that they do not wait 5 s.
+/// The TTL of these tests: under 5 s, and longer than the writes between a read and its check.
 const TTL: Duration = Duration::from_secs(2);
 
 #[test]
