@@ -62,10 +62,10 @@ pub async fn config_on(sdk: &aws_config::SdkConfig) -> FunctionConfig {
         table: unique_name("parley-fn"),
         bucket: unique_name("parley-fn"),
     };
-    parley_aws::bootstrap::ensure_table(&sdk, &aws.table)
+    parley_aws::bootstrap::ensure_table(sdk, &aws.table)
         .await
         .expect("create the table on the emulator");
-    parley_aws::bootstrap::ensure_bucket(&sdk, &aws.bucket)
+    parley_aws::bootstrap::ensure_bucket(sdk, &aws.bucket)
         .await
         .expect("create the bucket on the emulator");
     FunctionConfig {
