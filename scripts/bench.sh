@@ -40,16 +40,16 @@ if [ $smoke = 1 ]; then
   for f in "${functions[@]}"; do bins+=",$f=$target/debug/$f"; done
 else
   out=bench
-  trap 'rm -f "$results"' EXIT
+  # The raw figures are kept beside the report (bench/results.jsonl), also from a run cut short.
+  trap 'cp "$results" "$out/results.jsonl"; rm -f "$results"' EXIT
   run_bench() { cargo bench --locked -q -p "$1" ${3:+--features "$3"} --bench "$2"; }
   sizes() { # arch, then package.sh's lines: name bytes bytes path
     while read -r name bytes _ _; do
       printf '{"kind":"zip","arch":"%s","function":"%s","bytes":%s}\n' "$1" "$name" "$bytes" >>"$results"
     done
   }
-  echo "== packaging (cargo-lambda, release): x86_64, then arm64"
+  echo "== packaging (cargo-lambda, release): x86_64"
   PARLEY_PACKAGE_DIR="$target/lambda-x86_64" scripts/package.sh lambda-echo | tee /dev/stderr | sizes x86_64
-  PARLEY_PACKAGE_DIR="$target/lambda-arm64" scripts/package.sh --arm64 lambda-echo | tee /dev/stderr | sizes arm64
   # Cold starts of the x86_64 binaries that were just zipped (this machine is x86_64).
   bins="lambda-echo=$target/x86_64-unknown-linux-gnu/release/lambda-echo"
   for f in "${functions[@]}"; do bins+=",$f=$target/x86_64-unknown-linux-gnu/release/$f"; done
@@ -67,5 +67,10 @@ scripts/aws-emulator.sh cargo test --locked -q -p session-message --test round_t
 # 2,000 appends to the emulator: `make test` runs this test already, so the smoke run
 # leaves it out.
 [ $smoke = 1 ] || scripts/aws-emulator.sh cargo test --locked -q -p parley-aws --test long_conversation
+if [ $smoke = 0 ]; then
+  # Last, as the first run cross-builds every dependency for aarch64 (minutes).
+  echo "== packaging (cargo-lambda, release): arm64"
+  PARLEY_PACKAGE_DIR="$target/lambda-arm64" scripts/package.sh --arm64 lambda-echo | tee /dev/stderr | sizes arm64
+fi
 
 "$venv/bin/python" scripts/bench_report.py "$results" "$out" "$(( $(date +%s) - started ))" $([ $smoke = 1 ] && echo --smoke)
