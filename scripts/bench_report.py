@@ -143,6 +143,21 @@ def main():
     )
     md.append("")
 
+    md.append(
+        "What is left of a warm session send is the session (GetItem), the client-id marker "
+        "(GetItem), the user message with its marker and quota charges (TransactWriteItems), the "
+        "history (Query), the reply (PutItem), the user message's status (UpdateItem) and the token "
+        "count (UpdateItem); a room send also reads the membership (GetItem). The store keeps bot "
+        "configs and persona texts for 5 s and numbers messages from its last write. Reaching 4 "
+        "takes changes to the core's send use case (`parley-core`, `usecases/messaging.rs` and "
+        "`streaming.rs`): (1) no `find_by_client_id` before `append_charged`, which already refuses a "
+        "duplicate marker (`AlreadyExists`), after which the existing lookup runs (-1); (2) one port "
+        "call that stores the reply, completes the user message and adds the tokens in one "
+        "TransactWriteItems (-2); for a room, (3) the room and the membership read together "
+        "(BatchGetItem, -1)."
+    )
+    md.append("")
+
     md += ["## Bytes written per message, one conversation", ""]
     md.append(
         "SQLite: bytes the process passed to write(2) during the append (WAL frames and any checkpoint). "
