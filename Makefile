@@ -5,7 +5,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/parley/target
 export CARGO_TERM_COLOR ?= never
 PARLEY_BIN := $(CARGO_TARGET_DIR)/debug/parley
 
-.PHONY: run test setup deny lint unit quickstart aws-mode bench fmt package openapi web web-test
+.PHONY: run test setup deny lint unit quickstart aws-mode bench bench-smoke fmt package openapi web web-test
 
 ## Build and start the local server (API on 127.0.0.1:$PORT, default 8787).
 ## `PARLEY_MODE=aws make run` serves on the AWS adapters instead: against PARLEY_TABLE
@@ -19,9 +19,10 @@ else
 endif
 
 ## The supply-chain check, formatting, clippy -D warnings, every test, the README quick
-## start against a real server, and the same walk in PARLEY_MODE=aws against the local AWS
-## emulator; the web app's lint, types, unit tests and browser journeys in Chromium.
-test: setup deny lint unit quickstart aws-mode web-test
+## start against a real server, the same walk in PARLEY_MODE=aws against the local AWS
+## emulator, the benchmark with tiny counts (so that it cannot rot), and the web app's
+## lint, types, unit tests and browser journeys in Chromium.
+test: setup deny lint unit quickstart aws-mode bench-smoke web-test
 
 setup:
 	@scripts/setup.sh
@@ -58,12 +59,17 @@ aws-mode:
 	cargo build --locked -p parley-local --bin parley
 	scripts/aws-mode-test.sh $(PARLEY_BIN)
 
-## Requests per second of POST /session-message with the offline model; the time a
-## streamed reply's first delta adds over the provider's first chunk, and the writes per
-## streamed reply.
+## bench/REPORT.md and bench/latency.png: sends per second and latency at 1-200 clients
+## (JSON and streamed), the time a streamed reply's first delta adds, cold starts and
+## peak RSS of every function beside a bare lambda_runtime echo, AWS requests per warm
+## send by operation, bytes per message (SQLite and DynamoDB), x86_64 and arm64 zip
+## sizes. Prints the report at the end. See scripts/bench.sh.
 bench: setup
-	cargo bench --locked -p parley-local --bench send
-	cargo bench --locked -p parley-local --bench stream
+	scripts/bench.sh
+
+## The same with tiny counts and debug builds, into a temporary directory (part of make test).
+bench-smoke:
+	scripts/bench.sh --smoke
 
 fmt:
 	cargo fmt --all
@@ -73,6 +79,7 @@ openapi:
 	cargo build --locked -p parley-local --bin parley
 	$(PARLEY_BIN) openapi > docs/openapi.json
 
-## The seven Lambda functions as provided.al2023 zips (x86_64), with their sizes.
+## The seven Lambda functions as provided.al2023 zips (x86_64; `scripts/package.sh --arm64`
+## for Graviton), with their sizes.
 package:
 	scripts/package.sh

@@ -142,61 +142,8 @@ impl AwsStore {
     }
 }
 
-#[async_trait]
-impl BotStore for AwsStore {
-    #[tracing::instrument(level = "debug", skip_all, fields(bot_id = %bot.chat_config_id))]
-    async fn create(&self, bot: &BotConfig) -> Result<(), StoreError> {
-        let id = &bot.chat_config_id;
-        let claim = |item: Item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(PK)")
-                .build()
-                .map(|put| TransactWriteItem::builder().put(put).build())
-                .map_err(other)
-        };
-        let result = self
-            .ddb
-            .transact_write_items()
-            .transact_items(claim(Self::index_item(bot)?)?)
-            .transact_items(claim(Self::share_item(&bot.share_code, id))?)
-            .send()
-            .await;
-        if let Err(e) = result {
-            return match cancellation(&e) {
-                Some(reasons)
-                    if reasons
-                        .iter()
-                        .any(|(c, _)| c.as_deref() == Some("ConditionalCheckFailed")) =>
-                {
-                    Err(StoreError::AlreadyExists)
-                }
-                _ => Err(sdk_err(e)),
-            };
-        }
-        if let Err(e) = self.put_config(bot, None).await {
-            // Undo the claims, so that a refused create stores nothing. The caller hears
-            // why the create failed, not why the undo did too.
-            let undone = match self.delete_index(id).await {
-                Ok(()) => self.release_code(bot.share_code.as_str(), id).await,
-                Err(undo) => Err(undo),
-            };
-            if let Err(undo) = undone {
-                tracing::warn!(bot_id = %id, error = ?undo, "could not undo the claims of a failed create");
-            }
-            return Err(e);
-        }
-        Ok(())
-    }
-
-    #[tracing::instrument(level = "debug", skip_all, fields(bot_id = %id))]
-    async fn get(&self, id: &BotId) -> Result<Option<BotConfig>, StoreError> {
-        Ok(self.read_config(id).await?.map(|(config, _)| config))
-    }
-
-    #[tracing::instrument(level = "debug", skip_all, fields(bot_id = %bot.chat_config_id, expected_version))]
-    async fn update(&self, bot: &BotConfig, expected_version: u64) -> Result<(), StoreError> {
+impl AwsStore {
+    async fn update_config(&self, bot: &BotConfig, expected_version: u64) -> Result<(), StoreError> {
         let id = &bot.chat_config_id;
         let Some((stored, etag)) = self.read_config(id).await? else {
             return Err(StoreError::VersionMismatch);
@@ -260,8 +207,7 @@ impl BotStore for AwsStore {
         Ok(())
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(bot_id = %id))]
-    async fn delete(&self, id: &BotId) -> Result<(), StoreError> {
+    async fn delete_config(&self, id: &BotId) -> Result<(), StoreError> {
         let stored = self.read_config(id).await?;
         let index = self
             .ddb
@@ -293,6 +239,82 @@ impl BotStore for AwsStore {
             self.release_code(&code, id).await?;
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl BotStore for AwsStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(bot_id = %bot.chat_config_id))]
+    async fn create(&self, bot: &BotConfig) -> Result<(), StoreError> {
+        let id = &bot.chat_config_id;
+        let claim = |item: Item| {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map(|put| TransactWriteItem::builder().put(put).build())
+                .map_err(other)
+        };
+        let result = self
+            .ddb
+            .transact_write_items()
+            .transact_items(claim(Self::index_item(bot)?)?)
+            .transact_items(claim(Self::share_item(&bot.share_code, id))?)
+            .send()
+            .await;
+        if let Err(e) = result {
+            return match cancellation(&e) {
+                Some(reasons)
+                    if reasons
+                        .iter()
+                        .any(|(c, _)| c.as_deref() == Some("ConditionalCheckFailed")) =>
+                {
+                    Err(StoreError::AlreadyExists)
+                }
+                _ => Err(sdk_err(e)),
+            };
+        }
+        if let Err(e) = self.put_config(bot, None).await {
+            // Undo the claims, so that a refused create stores nothing. The caller hears
+            // why the create failed, not why the undo did too.
+            let undone = match self.delete_index(id).await {
+                Ok(()) => self.release_code(bot.share_code.as_str(), id).await,
+                Err(undo) => Err(undo),
+            };
+            if let Err(undo) = undone {
+                tracing::warn!(bot_id = %id, error = ?undo, "could not undo the claims of a failed create");
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(bot_id = %id))]
+    async fn get(&self, id: &BotId) -> Result<Option<BotConfig>, StoreError> {
+        if let Some(config) = self.bots.get(id.as_str()) {
+            return Ok(Some(config));
+        }
+        let read_at = std::time::Instant::now();
+        let config = self.read_config(id).await?.map(|(config, _)| config);
+        if let Some(config) = &config {
+            self.bots.put(id.as_str(), config.clone(), read_at);
+        }
+        Ok(config)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(bot_id = %bot.chat_config_id, expected_version))]
+    async fn update(&self, bot: &BotConfig, expected_version: u64) -> Result<(), StoreError> {
+        let updated = self.update_config(bot, expected_version).await;
+        self.bots.forget(bot.chat_config_id.as_str());
+        updated
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(bot_id = %id))]
+    async fn delete(&self, id: &BotId) -> Result<(), StoreError> {
+        let deleted = self.delete_config(id).await;
+        self.bots.forget(id.as_str());
+        deleted
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

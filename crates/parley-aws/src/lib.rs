@@ -32,6 +32,7 @@ use aws_config::timeout::TimeoutConfig;
 
 pub mod bootstrap;
 mod bots;
+mod cache;
 pub mod cognito;
 mod error;
 pub mod keys;
@@ -43,6 +44,7 @@ mod rooms;
 mod sessions;
 mod table;
 
+pub use cache::CONFIG_TTL;
 pub use error::{is_unavailable, sdk_err};
 pub use table::item_size;
 
@@ -109,6 +111,12 @@ pub struct AwsStore {
     pub(crate) s3: aws_sdk_s3::Client,
     pub(crate) table: String,
     pub(crate) bucket: String,
+    /// Bot configs by id, read within [`CONFIG_TTL`] (see `cache.rs`).
+    pub(crate) bots: cache::TtlMap<parley_core::bot::BotConfig>,
+    /// Persona texts by bot id, read within [`CONFIG_TTL`].
+    pub(crate) personas: cache::TtlMap<Vec<(parley_core::persona::PersonaKind, String)>>,
+    /// The last message number written per conversation.
+    pub(crate) seqs: cache::SeqHints,
 }
 
 impl AwsStore {
@@ -132,6 +140,30 @@ impl AwsStore {
             s3,
             table: settings.table,
             bucket: settings.bucket,
+            bots: cache::TtlMap::new(CONFIG_TTL),
+            personas: cache::TtlMap::new(CONFIG_TTL),
+            seqs: cache::SeqHints::default(),
+        }
+    }
+
+    /// This store, keeping bot configs and persona texts for `ttl` instead of
+    /// [`CONFIG_TTL`] (`Duration::ZERO`: read them every time).
+    #[must_use]
+    pub fn with_config_ttl(mut self, ttl: Duration) -> Self {
+        self.bots = cache::TtlMap::new(ttl);
+        self.personas = cache::TtlMap::new(ttl);
+        self
+    }
+
+    /// A store on the same clients that knows nothing yet, as a new function instance
+    /// starts: nothing cached, no message numbers remembered.
+    #[must_use]
+    pub fn with_fresh_caches(&self) -> Self {
+        Self {
+            bots: cache::TtlMap::new(self.bots.ttl()),
+            personas: cache::TtlMap::new(self.personas.ttl()),
+            seqs: cache::SeqHints::default(),
+            ..self.clone()
         }
     }
 

@@ -232,10 +232,26 @@ impl MessageStore for AwsStore {
     async fn append(&self, conversation: &Conversation, message: &NewMessage) -> Result<Message, StoreError> {
         let pk = keys::conversation_pk(conversation);
         let mut stored = message.numbered(0);
+        // The number after the last one this store wrote, if it wrote one: no read when
+        // nobody else wrote since; the write refuses a taken number, and then it reads.
+        let mut hint = self.seqs.next(&pk);
         for attempt in 0..APPEND_ATTEMPTS {
-            stored.seq = self.last_seq(&pk).await? + 1;
-            match self.try_store(&pk, &stored).await? {
-                Attempt::Stored => return Ok(stored),
+            let hinted = hint.take();
+            stored.seq = match hinted {
+                Some(seq) => seq,
+                None => self.last_seq(&pk).await? + 1,
+            };
+            // After an error, what this store knew of the conversation is not trusted.
+            match self
+                .try_store(&pk, &stored)
+                .await
+                .inspect_err(|_| self.seqs.forget(&pk))?
+            {
+                Attempt::Stored => {
+                    self.seqs.stored(&pk, stored.seq);
+                    return Ok(stored);
+                }
+                Attempt::SeqTaken if hinted.is_some() => {}
                 Attempt::SeqTaken => backoff(attempt).await,
             }
         }
@@ -258,11 +274,21 @@ impl MessageStore for AwsStore {
         let pk = keys::conversation_pk(conversation);
         let mut stored = message.numbered(0);
         let mut modes = vec![Mode::Increment; counters.len()];
+        let mut hint = self.seqs.next(&pk);
         for attempt in 0..APPEND_ATTEMPTS {
-            stored.seq = self.last_seq(&pk).await? + 1;
-            match self.try_store_charged(&pk, &stored, &counters, &mut modes).await? {
-                Charged::Stored => return Ok(Appended::Stored(stored)),
+            let hinted = hint.take();
+            stored.seq = match hinted {
+                Some(seq) => seq,
+                None => self.last_seq(&pk).await? + 1,
+            };
+            let charged = self.try_store_charged(&pk, &stored, &counters, &mut modes).await;
+            match charged.inspect_err(|_| self.seqs.forget(&pk))? {
+                Charged::Stored => {
+                    self.seqs.stored(&pk, stored.seq);
+                    return Ok(Appended::Stored(stored));
+                }
                 Charged::Denied(key) => return Ok(Appended::Denied { key }),
+                Charged::Retry if hinted.is_some() => {}
                 Charged::Retry => backoff(attempt).await,
             }
         }

@@ -132,6 +132,7 @@ impl PersonaStore for AwsStore {
     /// not there.
     #[tracing::instrument(level = "debug", skip_all, fields(bot_id = %bot, kind = %doc.kind))]
     async fn put(&self, bot: &BotId, doc: &PersonaDoc) -> Result<(), StoreError> {
+        self.personas.forget(bot.as_str());
         let text = self
             .s3
             .put_object()
@@ -159,6 +160,8 @@ impl PersonaStore for AwsStore {
         if doc.original.is_none() {
             self.delete_keys(vec![original_key(bot, doc.kind)]).await?;
         }
+        // Again: a read that raced the write may have kept the old text.
+        self.personas.forget(bot.as_str());
         Ok(())
     }
 
@@ -193,8 +196,10 @@ impl PersonaStore for AwsStore {
             Err(e) if matches!(e.as_service_error(), Some(HeadObjectError::NotFound(_))) => false,
             Err(e) => return Err(sdk_err(e)),
         };
+        self.personas.forget(bot.as_str());
         self.delete_keys(vec![persona_key(bot, kind), original_key(bot, kind)])
             .await?;
+        self.personas.forget(bot.as_str());
         Ok(existed)
     }
 
@@ -212,7 +217,10 @@ impl PersonaStore for AwsStore {
             let page = page.map_err(sdk_err)?;
             keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
         }
-        self.delete_keys(keys).await
+        self.personas.forget(bot.as_str());
+        let deleted = self.delete_keys(keys).await;
+        self.personas.forget(bot.as_str());
+        deleted
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(bot_id = %bot))]
@@ -233,11 +241,17 @@ impl PersonaStore for AwsStore {
 
     #[tracing::instrument(level = "debug", skip_all, fields(bot_id = %bot))]
     async fn texts(&self, bot: &BotId) -> Result<Vec<(PersonaKind, String)>, StoreError> {
-        Ok(self
+        if let Some(texts) = self.personas.get(bot.as_str()) {
+            return Ok(texts);
+        }
+        let read_at = std::time::Instant::now();
+        let texts: Vec<_> = self
             .read_texts(bot)
             .await?
             .into_iter()
             .map(|(kind, t)| (kind, t.text))
-            .collect())
+            .collect();
+        self.personas.put(bot.as_str(), texts.clone(), read_at);
+        Ok(texts)
     }
 }

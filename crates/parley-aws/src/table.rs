@@ -286,6 +286,7 @@ impl AwsStore {
     /// Deletes every item of the partition `pk` (members, messages, markers), 25 per
     /// batch, retrying what DynamoDB leaves unprocessed.
     pub(crate) async fn delete_partition(&self, pk: &str) -> Result<(), StoreError> {
+        self.seqs.forget(pk);
         let query = self
             .ddb
             .query()

@@ -16,6 +16,8 @@ use parley_core::ports::{IdSource, MessageRange, MessageStore, RandomIds};
 use parley_testkit as kit;
 
 const MESSAGES: u64 = 2_000;
+/// The appends whose cost is measured.
+const MEASURED: [u64; 4] = [1, 3, 100, MESSAGES];
 
 /// What one append cost: bytes sent by the write, bytes read to number it, and the size
 /// of the stored item.
@@ -42,18 +44,37 @@ async fn writing_message_2000_stores_no_more_bytes_than_writing_message_1() {
 
     let started = Instant::now();
     let mut costs = Vec::new();
+    let mut warm_reads = Vec::new();
     for i in 1..=MESSAGES {
         wire.take();
-        let stored = store.append(&conversation, &message(i)).await.expect("append");
+        // The measured appends come from a new instance of the store (a cold function:
+        // it numbers the message by reading the newest key); the others from a warm one.
+        let measured = MEASURED.contains(&i);
+        let appending = if measured {
+            store.with_fresh_caches()
+        } else {
+            store.clone()
+        };
+        let stored = appending.append(&conversation, &message(i)).await.expect("append");
         assert_eq!(stored.seq, i, "messages are numbered in order");
-        if [1, 3, MESSAGES].contains(&i) {
+        if measured {
             costs.push((i, cost(&store, &wire.take(), &conversation, i).await));
+        } else if !MEASURED.contains(&(i - 1)) {
+            // (After a measured append the warm store's number is stale: it reads once.)
+            warm_reads.push(wire.take().iter().filter(|(op, _, _)| op == "Query").count());
         }
     }
     let elapsed = started.elapsed();
-    let [(_, first), (_, third), (_, last)] = <[_; 3]>::try_from(costs).expect("three measurements");
-    eprintln!("append cost, message 1: {first:?}; message 3: {third:?}; message {MESSAGES}: {last:?}");
+    let [(_, first), (_, third), (_, hundredth), (_, last)] = <[_; 4]>::try_from(costs).expect("four measurements");
+    eprintln!(
+        "append cost, message 1: {first:?}; message 3: {third:?}; message 100: {hundredth:?}; message {MESSAGES}: {last:?}"
+    );
     eprintln!("{MESSAGES} sequential appends took {elapsed:?}");
+    // A warm store numbers the next message from the last one it wrote: no read.
+    assert!(
+        warm_reads.iter().all(|&n| n == 0),
+        "a warm store read to number a message it could know"
+    );
 
     // "2000" has three digits more than "1"; the number appears twice in an item (the
     // `seq` attribute and the message body) and twice in its write request.
@@ -82,6 +103,32 @@ async fn writing_message_2000_stores_no_more_bytes_than_writing_message_1() {
         "numbering message {MESSAGES} must read no more than numbering message 3"
     );
 
+    wire.take();
+    let page_started = Instant::now();
+    let page = store
+        .list(
+            &conversation,
+            MessageRange::Before {
+                before: None,
+                limit: 50,
+            },
+        )
+        .await
+        .expect("list");
+    let page_took = page_started.elapsed();
+    let page_read: usize = wire
+        .take()
+        .iter()
+        .filter(|(_, dir, _)| *dir == "received")
+        .map(|(_, _, n)| n)
+        .sum();
+    assert_eq!(page.len(), 50);
+    eprintln!("history page of 50 at message {MESSAGES}: {page_took:?}, {page_read} bytes read");
+    bench_out(
+        &[(1, &first), (100, &hundredth), (MESSAGES, &last)],
+        page_took,
+        page_read,
+    );
     let newest = store
         .list(
             &conversation,
@@ -136,4 +183,25 @@ async fn cost(store: &AwsStore, wire: &[WireRecord], conversation: &Conversation
         read,
         item: item_size(&item),
     }
+}
+
+/// Appends the measurements to `PARLEY_BENCH_OUT` (JSON lines) when `make bench` sets it.
+fn bench_out(costs: &[(u64, &Cost)], page_took: std::time::Duration, page_read: usize) {
+    use std::io::Write;
+    let Ok(path) = std::env::var("PARLEY_BENCH_OUT") else {
+        return;
+    };
+    let mut out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open PARLEY_BENCH_OUT");
+    for (message, cost) in costs {
+        let line = serde_json::json!({"kind": "bytes_per_message", "store": "DynamoDB", "message": message,
+            "written": cost.written, "item": cost.item, "read": cost.read});
+        writeln!(out, "{line}").expect("write PARLEY_BENCH_OUT");
+    }
+    let line = serde_json::json!({"kind": "history_page", "store": "DynamoDB", "message": MESSAGES, "limit": 50,
+        "micros": page_took.as_micros() as u64, "read": page_read});
+    writeln!(out, "{line}").expect("write PARLEY_BENCH_OUT");
 }

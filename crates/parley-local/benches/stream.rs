@@ -20,7 +20,13 @@ use serde_json::{Value, json};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
-const SENDS: usize = 40;
+/// Streamed sends measured (`PARLEY_BENCH_STREAM_SENDS`, default 40).
+fn sends() -> usize {
+    std::env::var("PARLEY_BENCH_STREAM_SENDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(40)
+}
 const FIRST_CHUNK_DELAY: Duration = Duration::from_millis(100);
 const CHUNKS: usize = 100;
 const CHUNK: &str = "twenty characters.. ";
@@ -35,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
     let subscriber = tracing_subscriber::registry().with(SavesLayer(saves.clone()));
     tracing::subscriber::set_global_default(subscriber)?;
 
+    let sends = sends();
     let first_chunks: FirstChunks = Arc::default();
     let stand_in = stand_in(first_chunks.clone()).await?;
 
@@ -78,9 +85,9 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let session = session["sessionId"].as_str().unwrap_or_default().to_owned();
 
-    let mut added = Vec::with_capacity(SENDS);
-    let mut lengths = Vec::with_capacity(SENDS);
-    for i in 0..SENDS {
+    let mut added = Vec::with_capacity(sends);
+    let mut lengths = Vec::with_capacity(sends);
+    for i in 0..sends {
         let response = http
             .post(format!("{base}/session-message/stream"))
             .bearer_auth(&token)
@@ -107,15 +114,15 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let saves = saves.lock().map_err(|_| anyhow::anyhow!("lock"))?.clone();
     anyhow::ensure!(
-        saves.len() == SENDS,
-        "{} of {SENDS} replies logged their saves",
+        saves.len() == sends,
+        "{} of {sends} replies logged their saves",
         saves.len()
     );
 
     added.sort_unstable();
     let pct = |p: f64| added[((added.len() as f64 * p) as usize).min(added.len() - 1)];
     println!(
-        "session-message/stream, OpenAI stand-in (first chunk after {FIRST_CHUNK_DELAY:?}, {} characters in {CHUNKS} chunks {CHUNK_EVERY:?} apart), SQLite, {SENDS} sends",
+        "session-message/stream, OpenAI stand-in (first chunk after {FIRST_CHUNK_DELAY:?}, {} characters in {CHUNKS} chunks {CHUNK_EVERY:?} apart), SQLite, {sends} sends",
         CHUNK.len() * CHUNKS
     );
     println!(
@@ -136,6 +143,17 @@ async fn main() -> anyhow::Result<()> {
         "  deltas per reply: {}",
         lengths.iter().max().copied().unwrap_or_default()
     );
+    if let Ok(path) = std::env::var("PARLEY_BENCH_OUT") {
+        use std::io::Write;
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let line = json!({"kind": "stream_first_delta", "sends": sends, "added_p50_ms": ms(pct(0.50)),
+            "added_p99_ms": ms(pct(0.99)), "added_max_ms": ms(pct(1.0)), "reply_chars": CHUNK.len() * CHUNKS,
+            "saves_min": min, "saves_max": max});
+        writeln!(
+            std::fs::OpenOptions::new().create(true).append(true).open(path)?,
+            "{line}"
+        )?;
+    }
     Ok(())
 }
 

@@ -51,17 +51,24 @@ pub fn unique_name(prefix: &str) -> String {
 /// A fresh table and bucket on the emulator, and the function configuration over them.
 pub async fn emulator_config() -> (aws_config::SdkConfig, FunctionConfig) {
     let sdk = emulator_sdk().await;
+    let config = config_on(&sdk).await;
+    (sdk, config)
+}
+
+/// A fresh table and bucket on the AWS that `sdk` reaches, and the function configuration
+/// over them.
+pub async fn config_on(sdk: &aws_config::SdkConfig) -> FunctionConfig {
     let aws = AwsSettings {
         table: unique_name("parley-fn"),
         bucket: unique_name("parley-fn"),
     };
-    parley_aws::bootstrap::ensure_table(&sdk, &aws.table)
+    parley_aws::bootstrap::ensure_table(sdk, &aws.table)
         .await
         .expect("create the table on the emulator");
-    parley_aws::bootstrap::ensure_bucket(&sdk, &aws.bucket)
+    parley_aws::bootstrap::ensure_bucket(sdk, &aws.bucket)
         .await
         .expect("create the bucket on the emulator");
-    let config = FunctionConfig {
+    FunctionConfig {
         aws,
         public_url: "https://parley.example.com".into(),
         guest_key: TEST_GUEST_KEY.into(),
@@ -69,8 +76,7 @@ pub async fn emulator_config() -> (aws_config::SdkConfig, FunctionConfig) {
         creators_group: None,
         cors_origins: parley_api::CorsOrigins::none(),
         rate_limits: parley_core::limits::RateLimits::default(),
-    };
-    (sdk, config)
+    }
 }
 
 /// The routers of the named functions over one fresh table and bucket, as each Lambda
@@ -261,4 +267,108 @@ async fn answered(
         body,
     });
     axum::http::StatusCode::ACCEPTED
+}
+
+/// An API Gateway HTTP API (payload 2.0) event for `method path` with a JSON `body`, and
+/// `authorizer` as the Lambda authorizer's context (`{kind, sub, …}`), converted to the
+/// request `lambda_http` hands to the router.
+pub fn api_event(method: &str, path: &str, body: &Value, authorizer: Value) -> Request {
+    let event = serde_json::json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {
+            "content-type": "application/json",
+            "host": "abcdef1234.execute-api.us-east-1.amazonaws.com",
+            "x-forwarded-for": "192.0.2.1",
+            "x-forwarded-proto": "https"
+        },
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abcdef1234",
+            "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "abcdef1234",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "test"},
+            "requestId": "test",
+            "routeKey": format!("{method} {path}"),
+            "stage": "$default",
+            "time": "12/Mar/2024:19:03:58 +0000",
+            "timeEpoch": 1_710_270_238_390_u64,
+            "authorizer": {"lambda": authorizer}
+        },
+        "isBase64Encoded": false,
+        "body": body.to_string()
+    });
+    lambda_http::request::from_str(&event.to_string()).expect("an API Gateway HTTP API event")
+}
+
+/// The authorizer context `auth-check` gives a signed-in user.
+pub fn user_context(sub: &str) -> Value {
+    serde_json::json!({"kind": "user", "sub": sub, "email": format!("{sub}@example.com"), "groups": "",
+        "sessionId": "", "botId": ""})
+}
+
+/// A local AWS emulator of this test's own that counts the requests it serves by
+/// operation (`scripts/moto_serial.py` with `PARLEY_EMULATOR_COUNT_REQUESTS=1`), started
+/// from `PARLEY_EMULATOR_BIN` (which `scripts/aws-emulator.sh` sets). Stopped on drop.
+#[derive(Debug)]
+pub struct CountingEmulator {
+    /// Its endpoint URL.
+    pub url: String,
+    _child: tokio::process::Child,
+}
+
+impl CountingEmulator {
+    /// Starts one on a free loopback port and waits until it answers.
+    pub async fn start() -> Self {
+        let bin = std::env::var("PARLEY_EMULATOR_BIN").unwrap_or_else(|_| {
+            panic!("PARLEY_EMULATOR_BIN is not set: run this as `scripts/aws-emulator.sh cargo test -p <package>`")
+        });
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut child = tokio::process::Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("PARLEY_EMULATOR_COUNT_REQUESTS", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the emulator");
+        let url = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..300 {
+            if http.get(format!("{url}/_parley/requests")).send().await.is_ok() {
+                return Self { url, _child: child };
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("the counting emulator exited: {status}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the counting emulator did not start within 30 s");
+    }
+
+    /// The SDK configuration for this emulator.
+    pub async fn sdk(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.url)
+            .region(aws_config::Region::new("us-east-1"))
+            .load()
+            .await
+    }
+
+    /// The requests served since the last call, by operation; starts again from zero.
+    pub async fn take(&self) -> std::collections::BTreeMap<String, u64> {
+        reqwest::Client::new()
+            .delete(format!("{}/_parley/requests", self.url))
+            .send()
+            .await
+            .expect("the emulator's counts")
+            .json()
+            .await
+            .expect("counts as JSON")
+    }
 }
