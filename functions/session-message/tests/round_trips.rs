@@ -16,12 +16,15 @@ const OWNER: &str = "f5d4a1b2-2e9c-4e4d-9d7c-6a0b5f1e3c45";
 const FRIEND: &str = "0b7c9e2a-5f1d-4c3b-9a8e-7d6c5b4a3f21";
 
 /// At most this many AWS requests for a warm session send that gets a reply. Issue 11's
-/// target is 4; the store gets to 7 (was 14) without changing the core's use cases: the
+/// target is 4; the store got it to 7 (was 14) without changing the core's use cases: the
 /// session, the client-id marker, the charged user message, the history, the reply, its
-/// status and the token count. See bench/REPORT.md for what the rest needs.
-const SESSION_SEND_BUDGET: u64 = 7;
+/// status and the token count. A reply written by a leaseholder (issue 15: a send
+/// outlives its request) adds two: the reply is stored `streaming` with its lease, then
+/// finished, and the user message is marked twice. 9; see bench/REPORT.md for the path
+/// to 4 (one transaction that finishes an exchange).
+const SESSION_SEND_BUDGET: u64 = 9;
 /// A room send also reads the sender's membership (was 15).
-const ROOM_SEND_BUDGET: u64 = 8;
+const ROOM_SEND_BUDGET: u64 = 10;
 
 type Counts = BTreeMap<String, u64>;
 
