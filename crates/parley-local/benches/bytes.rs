@@ -36,6 +36,7 @@ async fn main() -> anyhow::Result<()> {
             created_at: Utc::now(),
             usage: None,
             client_message_id: None,
+            lease: None,
         };
         let before = wchar();
         store.append(&conversation, &message).await?;
