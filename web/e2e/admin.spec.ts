@@ -32,6 +32,8 @@ test("an admin suspends a bot from the admin page, and unsuspends it", async ({ 
   // The bot is suspended for everyone: its share link cannot start a chat.
   const start = await request.post("/chat-session", { data: { shareCode: bot.shareCode } });
   expect((await start.json()).code).toBe("bot_suspended");
+  // The confirmation toast gone first (see the note on toast contrast in bots.spec.ts).
+  await expect(page.locator("[data-sonner-toast]")).toHaveCount(0, { timeout: 10_000 });
   await expectAccessible(page);
   // Its owner sees it marked in My bots.
   const dave = await (await browser.newContext()).newPage();
