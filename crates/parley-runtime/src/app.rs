@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
-use parley_api::{ApiState, CorsOrigins, PrincipalSource};
+use parley_api::{ApiState, PrincipalSource};
 use parley_auth::GuestTokens;
 use parley_aws::{AwsSettings, AwsStore};
 use parley_core::Parley;
@@ -15,7 +15,7 @@ use parley_core::usecases::{Ports, Settings};
 use parley_llm::ProvidersConfig;
 
 use crate::FunctionConfig;
-use crate::context::{authorizer_context, routed_by_event_path};
+use crate::context::{EdgeTrust, authorizer_context, routed_by_event_path};
 
 /// The core app over the AWS store, with `providers` (the offline model always). Builds
 /// clients only: no network.
@@ -55,13 +55,14 @@ pub fn api_state(config: &FunctionConfig, sdk: &aws_config::SdkConfig) -> anyhow
     Ok(ApiState::new(parley, Arc::new(guests)))
 }
 
-/// The router a function runs: its routes, `GET /health`, CORS for `cors`, and the
-/// principal taken from the API Gateway authorizer context (never from a header:
-/// `auth-check` has verified it), routed by the path without the API's stage.
-pub fn function_app(name: &str, state: ApiState, cors: &CorsOrigins) -> anyhow::Result<Router> {
+/// The router a function runs: its routes, `GET /health`, CORS for the configured
+/// origins, and the principal taken from the API Gateway authorizer context (never from
+/// a header: `auth-check` has verified it), routed by the path without the API's stage.
+pub fn function_app(name: &str, state: ApiState, config: &FunctionConfig) -> anyhow::Result<Router> {
     let routes = parley_api::function_router(name, state).with_context(|| format!("no function is named {name:?}"))?;
+    let edge = EdgeTrust::new(config.edge_key.as_deref());
     Ok(routed_by_event_path(
-        parley_api::finish_with(routes, PrincipalSource::AuthorizerContext, cors)
-            .layer(axum::middleware::from_fn(authorizer_context)),
+        parley_api::finish_with(routes, PrincipalSource::AuthorizerContext, &config.cors_origins)
+            .layer(axum::middleware::from_fn_with_state(edge, authorizer_context)),
     ))
 }

@@ -71,6 +71,10 @@ pub struct FunctionConfig {
     /// The model providers: `OPENAI_*`, `GEMINI_*` and `PARLEY_LLM_*` (see
     /// [`ProvidersConfig::from_lookup`]); the offline model is always there.
     pub providers: ProvidersConfig,
+    /// `PARLEY_EDGE_KEY`: the key the site's CloudFront distribution sends, so that the
+    /// viewer's address it writes counts as the client's (see
+    /// [`crate::context::EdgeTrust`]); unset: API Gateway's `sourceIp` counts.
+    pub edge_key: Option<String>,
 }
 
 impl FunctionConfig {
@@ -99,9 +103,21 @@ impl FunctionConfig {
             rate_limits: rate_limits(&lookup)?,
             providers: ProvidersConfig::from_lookup(&lookup)
                 .map_err(|e| ConfigError::invalid("model providers", format!("are misconfigured: {e}")))?,
+            edge_key: match get(&lookup, "PARLEY_EDGE_KEY") {
+                Some(key) if key.len() < MIN_EDGE_KEY_LEN => {
+                    return Err(ConfigError::invalid(
+                        "PARLEY_EDGE_KEY",
+                        format!("must be at least {MIN_EDGE_KEY_LEN} bytes long"),
+                    ));
+                }
+                key => key,
+            },
         })
     }
 }
+
+/// The shortest `PARLEY_EDGE_KEY`: long enough that it cannot be guessed.
+const MIN_EDGE_KEY_LEN: usize = 32;
 
 /// `CORS_ORIGINS`, comma-separated `scheme://host[:port]` entries; unset means none.
 pub fn cors_origins(lookup: &impl Lookup) -> Result<CorsOrigins, ConfigError> {

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::Uri;
 use axum::http::uri::PathAndQuery;
 use axum::middleware::Next;
@@ -13,6 +13,47 @@ use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
 use parley_api::{AuthorizerContext, ClientAddr};
 use parley_core::limits::ClientAddress;
+
+/// How a function knows that a request came through the site's CloudFront distribution,
+/// and so may believe the viewer's address CloudFront wrote. Behind CloudFront, API
+/// Gateway's `sourceIp` is the CloudFront server that connected, which many clients
+/// share; the distribution sends [`EDGE_KEY_HEADER`] with `PARLEY_EDGE_KEY` on every
+/// request to the APIs, and its viewer-request function writes the viewer's address into
+/// [`VIEWER_ADDRESS_HEADER`], over whatever the client sent there. A request to an API's
+/// own endpoint has no key, so a client that writes the header itself gains nothing.
+#[derive(Clone, Default)]
+pub struct EdgeTrust {
+    key: Option<std::sync::Arc<str>>,
+}
+
+/// The header that proves a request came through the distribution.
+pub const EDGE_KEY_HEADER: &str = "x-parley-edge-key";
+/// The viewer's address, as the distribution's viewer-request function writes it.
+pub const VIEWER_ADDRESS_HEADER: &str = "x-parley-viewer-address";
+
+impl EdgeTrust {
+    /// Trusts requests that carry `key` (none: `sourceIp` is the client's address).
+    pub fn new(key: Option<&str>) -> Self {
+        Self {
+            key: key.map(Into::into),
+        }
+    }
+
+    /// The viewer's address, if the request proves it came through the distribution.
+    fn viewer(&self, headers: &http::HeaderMap) -> Option<IpAddr> {
+        let key = self.key.as_deref()?;
+        let sent = headers.get(EDGE_KEY_HEADER)?.as_bytes();
+        if !constant_time_eq(sent, key.as_bytes()) {
+            return None;
+        }
+        headers.get(VIEWER_ADDRESS_HEADER)?.to_str().ok()?.trim().parse().ok()
+    }
+}
+
+/// Whether `a` equals `b`, in a time that does not depend on where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
 
 /// Copies the Lambda authorizer's context into the extensions as [`AuthorizerContext`],
 /// where `PrincipalSource::AuthorizerContext` reads it: `requestContext.authorizer.lambda`
@@ -23,18 +64,20 @@ use parley_core::limits::ClientAddress;
 /// A request without one (e.g. a route without the authorizer, such as `GET /health`)
 /// is anonymous.
 ///
-/// Also puts the client's address there as [`ClientAddr`]: API Gateway's `sourceIp`
+/// Also puts the client's address there as [`ClientAddr`]: the viewer's address when
+/// `edge` vouches for the request, else API Gateway's `sourceIp`
 /// (`requestContext.http.sourceIp` of an HTTP API, `requestContext.identity.sourceIp`
 /// of a REST API), which API Gateway takes from the connection, not from a header the
 /// client writes. Without one the request counts as [`ClientAddress::UNKNOWN`].
-pub async fn authorizer_context(mut req: Request, next: Next) -> Response {
+pub async fn authorizer_context(State(edge): State<EdgeTrust>, mut req: Request, next: Next) -> Response {
     let context = req.extensions().get::<RequestContext>();
     let fields = context
         .and_then(RequestContext::authorizer)
         .filter(|a| !a.fields.is_empty())
         .map(|a| a.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
-    let from = context
-        .and_then(source_ip)
+    let from = edge
+        .viewer(req.headers())
+        .or_else(|| context.and_then(source_ip))
         .map_or(ClientAddress::UNKNOWN, ClientAddress::new);
     if let Some(fields) = fields {
         req.extensions_mut().insert(AuthorizerContext(fields));
@@ -171,6 +214,54 @@ mod tests {
         assert_eq!(status(on_stage("api", "/apihealth")).await, 404);
     }
 
+    #[tokio::test]
+    async fn the_viewers_address_counts_only_with_the_distributions_key() {
+        use axum::routing::post;
+        use tower::ServiceExt;
+
+        const KEY: &str = "edge-key-0123456789abcdef0123456789";
+        let address_seen = |trust: EdgeTrust, headers: &'static [(&'static str, &'static str)]| async move {
+            let app = axum::Router::new()
+                .route(
+                    "/chat-session",
+                    post(|axum::Extension(ClientAddr(a)): axum::Extension<ClientAddr>| async move { a.key() }),
+                )
+                .layer(axum::middleware::from_fn_with_state(trust, authorizer_context));
+            let mut event: serde_json::Value =
+                serde_json::from_str(include_str!("../fixtures/create-chat.json")).expect("JSON");
+            event["rawPath"] = "/chat-session".into();
+            event["requestContext"]["http"]["path"] = "/chat-session".into();
+            for (name, value) in headers {
+                event["headers"][*name] = (*value).into();
+            }
+            let request = lambda_http::request::from_str(&event.to_string()).expect("an event");
+            let response = app.oneshot(request).await.expect("infallible");
+            let body = axum::body::to_bytes(response.into_body(), 1024).await.expect("body");
+            String::from_utf8_lossy(&body).into_owned()
+        };
+        let source = ClientAddress::new("192.0.2.1".parse().expect("ip")).key();
+        let viewer = ClientAddress::new("2001:db8::9".parse().expect("ip")).key();
+        let trusted = || EdgeTrust::new(Some(KEY));
+        // GIVEN the distribution's key and the viewer's address THEN the viewer counts.
+        let through_cloudfront = &[(EDGE_KEY_HEADER, KEY), (VIEWER_ADDRESS_HEADER, "2001:db8::9")];
+        assert_eq!(address_seen(trusted(), through_cloudfront).await, viewer);
+        // A client calling the API's own endpoint with a made-up address: sourceIp.
+        let forged = &[
+            (EDGE_KEY_HEADER, "edge-key-0123456789abcdef0123456780"),
+            (VIEWER_ADDRESS_HEADER, "2001:db8::9"),
+        ];
+        assert_eq!(address_seen(trusted(), forged).await, source);
+        assert_eq!(
+            address_seen(trusted(), &[(VIEWER_ADDRESS_HEADER, "2001:db8::9")]).await,
+            source
+        );
+        // Without a configured key, nothing a request says is believed.
+        assert_eq!(address_seen(EdgeTrust::default(), through_cloudfront).await, source);
+        // A key but no usable address: sourceIp.
+        let garbled = &[(EDGE_KEY_HEADER, KEY), (VIEWER_ADDRESS_HEADER, "not-an-ip")];
+        assert_eq!(address_seen(trusted(), garbled).await, source);
+    }
+
     /// A REST API (v1) request to `session-stream` with the context `auth-check` wrote.
     const REST_AUTHORIZED: &str = include_str!("../../../functions/session-stream/tests/fixtures/resume-stream.json");
 
@@ -192,8 +283,9 @@ mod tests {
             }),
         );
         let app = routed_by_event_path(
-            parley_api::finish(routes, parley_api::PrincipalSource::AuthorizerContext)
-                .layer(axum::middleware::from_fn(authorizer_context)),
+            parley_api::finish(routes, parley_api::PrincipalSource::AuthorizerContext).layer(
+                axum::middleware::from_fn_with_state(EdgeTrust::default(), authorizer_context),
+            ),
         );
         let request = lambda_http::request::from_str(event).expect("a REST API event");
         let response = app.oneshot(request).await.expect("infallible");

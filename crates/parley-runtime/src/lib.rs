@@ -66,7 +66,7 @@ pub async fn http_function(name: &str) -> Result<axum::Router, lambda_http::Erro
     let (sdk, env) = start().await;
     let config = or_exit(FunctionConfig::from_lookup(env.lookup()));
     let state = api_state(&config, &sdk)?;
-    Ok(function_app(name, state, &config.cors_origins)?)
+    Ok(function_app(name, state, &config)?)
 }
 
 /// [`http_function`], reading profile PDFs with `pdf`: only `chat-config` serves persona
@@ -78,7 +78,7 @@ pub async fn http_function_with_pdf(
     let (sdk, env) = start().await;
     let config = or_exit(FunctionConfig::from_lookup(env.lookup()));
     let state = api_state(&config, &sdk)?.with_pdf_extractor(pdf);
-    Ok(function_app(name, state, &config.cors_origins)?)
+    Ok(function_app(name, state, &config)?)
 }
 
 /// The verifier of the pool's ID and access tokens; the JWKS is fetched on first use.

@@ -77,6 +77,7 @@ pub async fn config_on(sdk: &aws_config::SdkConfig) -> FunctionConfig {
         cors_origins: parley_api::CorsOrigins::none(),
         rate_limits: parley_core::limits::RateLimits::default(),
         providers: parley_llm::ProvidersConfig::default(),
+        edge_key: None,
     }
 }
 
@@ -91,7 +92,7 @@ pub async fn emulator_functions<const N: usize>(names: [&str; N]) -> [Router; N]
 pub async fn emulator_functions_and_config<const N: usize>(names: [&str; N]) -> ([Router; N], FunctionConfig) {
     let (sdk, config) = emulator_config().await;
     let routers = names.map(|name| {
-        function_app(name, api_state(&config, &sdk).expect("API state"), &config.cors_origins).expect("function router")
+        function_app(name, api_state(&config, &sdk).expect("API state"), &config).expect("function router")
     });
     (routers, config)
 }

@@ -34,9 +34,8 @@ async fn a_warm_send_makes_no_more_aws_requests_than_its_budget() {
     let emulator = CountingEmulator::start().await;
     let sdk = emulator.sdk().await;
     let config = config_on(&sdk).await;
-    let function = |name: &str| {
-        function_app(name, api_state(&config, &sdk).expect("API state"), &config.cors_origins).expect("router")
-    };
+    let function =
+        |name: &str| function_app(name, api_state(&config, &sdk).expect("API state"), &config).expect("router");
     let (create_chat, chat_session, chat_room, session_message, session_stream) = (
         function("create-chat"),
         function("chat-session"),
