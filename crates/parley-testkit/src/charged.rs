@@ -28,7 +28,7 @@ fn charge(key: &str, limit: u32) -> QuotaCharge {
     }
 }
 
-fn fresh_conversation() -> Conversation {
+pub(crate) fn fresh_conversation() -> Conversation {
     Conversation::Session(SessionId::parse(&RandomIds.new_id()).expect("valid id"))
 }
 
@@ -37,7 +37,8 @@ fn with_client_id(mut message: NewMessage, cmid: &ClientMessageId) -> NewMessage
     message
 }
 
-async fn stored(messages: &dyn MessageStore, conversation: &Conversation) -> usize {
+/// How many messages the conversation holds.
+pub(crate) async fn stored(messages: &dyn MessageStore, conversation: &Conversation) -> usize {
     messages
         .list(conversation, MessageRange::After { after: 0, limit: 200 })
         .await

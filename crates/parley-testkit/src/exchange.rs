@@ -6,22 +6,18 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use parley_core::StoreError;
-use parley_core::ids::SessionId;
 use parley_core::message::{BOT_AUTHOR, Conversation, Lease, Message, MessageStatus, NewMessage, Role, Usage};
 use parley_core::ports::{Appended, IdSource, MessageRange, MessageStore, QuotaStore, RandomIds};
 use parley_core::quota::{QuotaAdd, QuotaCharge};
 use parley_core::values::ClientMessageId;
 use tokio::task::JoinSet;
 
+use crate::charged::{fresh_conversation, stored as count_of};
 use crate::fixtures::{new_message, user};
 use crate::quotas::key;
 
 /// How many exchanges open at once in one conversation in the concurrent case.
 const RACERS: usize = 20;
-
-fn fresh_conversation() -> Conversation {
-    Conversation::Session(SessionId::parse(&RandomIds.new_id()).expect("valid id"))
-}
 
 /// A user message waiting for its reply, as a send stores it.
 fn pending(author: &str, content: &str) -> NewMessage {
@@ -65,12 +61,15 @@ async fn stored(messages: &dyn MessageStore, conversation: &Conversation, seq: u
         .unwrap_or_else(|| panic!("message {seq} must be stored"))
 }
 
-async fn count(messages: &dyn MessageStore, conversation: &Conversation) -> usize {
-    messages
-        .list(conversation, MessageRange::After { after: 0, limit: 500 })
-        .await
-        .expect("list")
-        .len()
+/// `reply` ended: its content, status and usage, its lease released.
+fn ended(reply: &Message, content: &str, status: MessageStatus, usage: Option<Usage>) -> Message {
+    Message {
+        content: content.to_owned(),
+        status,
+        usage,
+        lease: None,
+        ..reply.clone()
+    }
 }
 
 /// Opens an exchange; the user message and its reply as stored.
@@ -148,32 +147,32 @@ pub async fn exchange_contract(messages: &dyn MessageStore, quotas: &dyn QuotaSt
     );
     assert_eq!(
         (
-            count(messages, &conversation).await,
+            count_of(messages, &conversation).await,
             quotas.used(&daily).await.expect("used")
         ),
         (2, 1)
     );
 
     // WHEN the reply ends THEN its end, the user message and the tokens are written.
-    let mut done = reply.clone();
-    done.content = "hello!".to_owned();
-    done.status = MessageStatus::Complete;
-    done.usage = Some(Usage {
+    let usage = Usage {
         input_tokens: 40,
         output_tokens: 2,
-    });
-    done.lease = None;
-    let finished = messages
-        .finish_exchange(
+    };
+    let done = ended(&reply, "hello!", MessageStatus::Complete, Some(usage));
+    let counted = tokens(&spent, 42);
+    let finish = || {
+        messages.finish_exchange(
             &conversation,
             &done,
             MessageStatus::Streaming,
             asker.seq,
-            Some(&tokens(&spent, 42)),
+            Some(&counted),
         )
-        .await
-        .expect("finish_exchange");
-    assert!(finished, "a streaming reply must be finished");
+    };
+    assert!(
+        finish().await.expect("finish_exchange"),
+        "a streaming reply must be finished"
+    );
     assert_eq!(
         stored(messages, &conversation, reply.seq).await,
         done,
@@ -188,17 +187,10 @@ pub async fn exchange_contract(messages: &dyn MessageStore, quotas: &dyn QuotaSt
     assert_eq!(quotas.used(&spent).await.expect("used"), 42, "the tokens are counted");
 
     // WHEN it is finished again expecting `streaming` THEN nothing moves.
-    let again = messages
-        .finish_exchange(
-            &conversation,
-            &done,
-            MessageStatus::Streaming,
-            asker.seq,
-            Some(&tokens(&spent, 42)),
-        )
-        .await
-        .expect("finish_exchange");
-    assert!(!again, "a reply no longer streaming is not finished again");
+    assert!(
+        !finish().await.expect("finish_exchange"),
+        "a reply no longer streaming is not finished again"
+    );
     assert_eq!(
         quotas.used(&spent).await.expect("used"),
         42,
@@ -239,14 +231,11 @@ async fn stopped_meanwhile(
             .await
             .expect("stop")
     );
-    let mut end = reply.clone();
-    end.content = "partial".to_owned();
-    end.status = MessageStatus::Complete;
-    end.usage = Some(Usage {
+    let usage = Usage {
         input_tokens: 5,
         output_tokens: 5,
-    });
-    end.lease = None;
+    };
+    let end = ended(&reply, "partial", MessageStatus::Complete, Some(usage));
     let before = quotas.used(spent).await.expect("used");
     let finished = messages
         .finish_exchange(
@@ -268,8 +257,7 @@ async fn stopped_meanwhile(
     );
     assert_eq!(quotas.used(spent).await.expect("used"), before, "and the tokens");
 
-    end.status = MessageStatus::Stopped;
-    end.usage = None;
+    let end = ended(&reply, "partial", MessageStatus::Stopped, None);
     let finished = messages
         .finish_exchange(conversation, &end, MessageStatus::Stopped, asker.seq, None)
         .await
@@ -293,9 +281,7 @@ async fn missing(
 ) {
     let (asker, reply) = open(messages, conversation, &pending(author.as_str(), "anyone?"), &[]).await;
     let before = quotas.used(spent).await.expect("used");
-    let mut end = reply.clone();
-    end.content = "nobody".to_owned();
-    end.status = MessageStatus::Complete;
+    let end = ended(&reply, "nobody", MessageStatus::Complete, None);
     let nowhere = Message {
         seq: 9_999,
         ..end.clone()
@@ -375,7 +361,7 @@ async fn refused_charge_opens_nothing(
         2,
         "the counter is at its limit"
     );
-    let before = count(messages, conversation).await;
+    let before = count_of(messages, conversation).await;
     let outcome = messages
         .append_charged(
             conversation,
@@ -392,7 +378,7 @@ async fn refused_charge_opens_nothing(
         }
     );
     assert_eq!(
-        count(messages, conversation).await,
+        count_of(messages, conversation).await,
         before,
         "a refused exchange stores nothing"
     );
