@@ -97,7 +97,8 @@ async fn open(
 /// message and adds the tokens together, and when the reply is no longer in the
 /// expected status (stopped meanwhile), or the reply or the user message is missing, it
 /// changes none of the three; a stopped reply's end is finished expecting `stopped`;
-/// an expired token counter starts over inside the transaction.
+/// an expired token counter starts over inside the transaction; an end built by hand
+/// keeps the reply's stored fields.
 pub async fn exchange_contract(messages: &dyn MessageStore, quotas: &dyn QuotaStore) {
     let conversation = fresh_conversation();
     let author = user();
@@ -200,6 +201,49 @@ pub async fn exchange_contract(messages: &dyn MessageStore, quotas: &dyn QuotaSt
     stopped_meanwhile(messages, quotas, &conversation, &author, &charge, &spent).await;
     missing(messages, quotas, &conversation, &author, &spent).await;
     refused_charge_opens_nothing(messages, quotas, &conversation, &author, &charge).await;
+    built_by_hand(messages, quotas, &conversation, &author, &spent).await;
+}
+
+/// An end given with other fields than the stored reply's (built by hand) still writes
+/// all three, and the reply keeps its stored fields but content, status and usage.
+async fn built_by_hand(
+    messages: &dyn MessageStore,
+    quotas: &dyn QuotaStore,
+    conversation: &Conversation,
+    author: &parley_core::ids::UserId,
+    spent: &str,
+) {
+    let (asker, reply) = open(messages, conversation, &pending(author.as_str(), "by hand?"), &[]).await;
+    let before = quotas.used(spent).await.expect("used");
+    let end = ended(&reply, "by hand.", MessageStatus::Complete, None);
+    let stranger = Message {
+        author_name: Some("someone else".to_owned()),
+        created_at: reply.created_at + Duration::seconds(1),
+        ..end.clone()
+    };
+    assert!(
+        messages
+            .finish_exchange(
+                conversation,
+                &stranger,
+                MessageStatus::Streaming,
+                asker.seq,
+                Some(&tokens(spent, 5))
+            )
+            .await
+            .expect("finish a reply built by hand"),
+        "an end must be written whatever its other fields"
+    );
+    assert_eq!(
+        stored(messages, conversation, reply.seq).await,
+        end,
+        "the stored fields stay"
+    );
+    assert_eq!(
+        stored(messages, conversation, asker.seq).await.status,
+        MessageStatus::Complete
+    );
+    assert_eq!(quotas.used(spent).await.expect("used"), before + 5);
 }
 
 /// A reply stopped while written is not overwritten by its generator's end (which
