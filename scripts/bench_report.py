@@ -144,17 +144,15 @@ def main():
     md.append("")
 
     md.append(
-        "What is left of a warm session send is the session (GetItem), the client-id marker "
-        "(GetItem), the user message with its marker and quota charges (TransactWriteItems), the "
-        "history (Query), the reply (PutItem), the user message's status (UpdateItem) and the token "
-        "count (UpdateItem); a room send also reads the membership (GetItem). The store keeps bot "
-        "configs and persona texts for 5 s and numbers messages from its last write. Reaching 4 "
-        "takes changes to the core's send use case (`parley-core`, `usecases/messaging.rs` and "
-        "`streaming.rs`): (1) no `find_by_client_id` before `append_charged`, which already refuses a "
-        "duplicate marker (`AlreadyExists`), after which the existing lookup runs (-1); (2) one port "
-        "call that stores the reply, completes the user message and adds the tokens in one "
-        "TransactWriteItems (-2); for a room, (3) the room and the membership read together "
-        "(BatchGetItem, -1)."
+        "What is left of a warm session send is the session (GetItem); one TransactWriteItems that "
+        "stores the user message with its client-id marker, charges its quotas and opens the reply "
+        "under its writer's lease; the history (Query); and one TransactWriteItems that stores the "
+        "reply's end, completes the user message and counts the tokens. A room send reads the room and "
+        "the membership in one BatchGetItem instead of the session. A retry whose client id is taken "
+        "is refused by the first transaction, and only then looks the stored message up. The store "
+        "keeps bot configs and persona texts for 5 s and numbers messages from its last write. "
+        "`functions/session-message/tests/round_trips.rs` holds both sends to 4 and a streamed send "
+        "to the JSON send's requests plus its progressive UpdateItems."
     )
     md.append("")
 

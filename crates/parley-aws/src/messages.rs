@@ -7,18 +7,20 @@
 //! short random pause. A client message id is a marker item
 //! (`CMID#{authorId}/{clientMessageId}`) written in one transaction with its message,
 //! so a retried send either stores both or neither. A charged append puts the quota
-//! counters' conditional updates into that same transaction (see `quotas.rs`). The
+//! counters' conditional updates into that same transaction (see `quotas.rs`), and the
+//! reply it opens (seq + 1) when it opens one. The
 //! `body` is the message's record (`parley_records::MessageRecord`); status and reply
 //! seq are separate attributes, updated in place, and override the copies in `body`.
 //! A reply saved as it grows is in `replies.rs`.
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::Utc;
 use parley_core::StoreError;
 use parley_core::message::{Conversation, Message, MessageStatus, NewMessage};
 use parley_core::ports::{Appended, MessageRange, MessageStore};
-use parley_core::quota::QuotaCharge;
+use parley_core::quota::{QuotaAdd, QuotaCharge};
 use parley_core::values::ClientMessageId;
 use parley_records::{MessageRecord, MessageStatusRecord, encode};
 
@@ -75,6 +77,9 @@ impl AwsStore {
         let mut item = key(pk, keys::message_sk(message.seq));
         item.insert("seq".into(), n(message.seq));
         item.insert("status".into(), s(MessageStatusRecord::name_of(message.status)));
+        if let Some(reply) = message.reply_seq {
+            item.insert("reply_seq".into(), n(reply));
+        }
         item.insert("body".into(), s(encode::<MessageRecord>(message)?));
         Ok(item)
     }
@@ -92,12 +97,13 @@ impl AwsStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
-    /// One try at storing `message` under its seq together with its marker and the
-    /// counters in their `modes`, in one transaction.
+    /// One try at storing `message` under its seq together with its marker, the reply
+    /// it opens and the counters in their `modes`, in one transaction.
     async fn try_store_charged(
         &self,
         pk: &str,
         message: &Message,
+        reply: Option<&Message>,
         counters: &[Counter],
         modes: &mut [Mode],
     ) -> Result<Charged, StoreError> {
@@ -109,6 +115,10 @@ impl AwsStore {
             .transact_items(TransactWriteItem::builder().put(put).build());
         if let Some(cmid) = &message.client_message_id {
             request = request.transact_items(self.marker_put(pk, message, cmid)?);
+        }
+        if let Some(reply) = reply {
+            let put = self.message_put(pk, reply)?;
+            request = request.transact_items(TransactWriteItem::builder().put(put).build());
         }
         for (counter, mode) in counters.iter().zip(modes.iter()) {
             request = request.transact_items(self.counter_update(counter, *mode, now)?);
@@ -128,14 +138,12 @@ impl AwsStore {
         }) {
             return Err(sdk_err(e));
         }
-        let first_counter = if message.client_message_id.is_some() {
-            if reasons.get(1).is_some_and(|(code, _)| failed(code.as_deref())) {
-                return Err(StoreError::AlreadyExists);
-            }
-            2
-        } else {
-            1
-        };
+        // A taken client id is told first: a retry of a stored message is not refused
+        // for a counter spent since.
+        if message.client_message_id.is_some() && reasons.get(1).is_some_and(|(code, _)| failed(code.as_deref())) {
+            return Err(StoreError::AlreadyExists);
+        }
+        let first_counter = 1 + usize::from(message.client_message_id.is_some()) + usize::from(reply.is_some());
         for (i, counter) in counters.iter().enumerate() {
             let Some((code, old)) = reasons.get(first_counter + i) else {
                 continue;
@@ -213,6 +221,31 @@ impl AwsStore {
             _ => Err(sdk_err(e)),
         }
     }
+
+    /// The write of a message's status and reply seq (`None` removes it), on condition
+    /// that the message exists.
+    pub(crate) fn status_update(
+        &self,
+        conversation: &Conversation,
+        seq: u64,
+        status: MessageStatus,
+        reply_seq: Option<u64>,
+    ) -> UpdateItemFluentBuilder {
+        let update = self
+            .ddb
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::conversation_pk(conversation), keys::message_sk(seq))))
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", s(MessageStatusRecord::name_of(status)));
+        match reply_seq {
+            Some(reply) => update
+                .update_expression("SET #status = :status, reply_seq = :reply")
+                .expression_attribute_values(":reply", n(reply)),
+            None => update.update_expression("SET #status = :status REMOVE reply_seq"),
+        }
+    }
 }
 
 fn too_many_appends() -> StoreError {
@@ -265,6 +298,7 @@ impl MessageStore for AwsStore {
         &self,
         conversation: &Conversation,
         message: &NewMessage,
+        reply: Option<&NewMessage>,
         charges: &[QuotaCharge],
     ) -> Result<Appended, StoreError> {
         let counters = quotas::counters(charges);
@@ -281,10 +315,14 @@ impl MessageStore for AwsStore {
                 Some(seq) => seq,
                 None => self.last_seq(&pk).await? + 1,
             };
-            let charged = self.try_store_charged(&pk, &stored, &counters, &mut modes).await;
+            let opened = reply.map(|reply| reply.numbered(stored.seq + 1));
+            stored.reply_seq = opened.as_ref().map(|reply| reply.seq);
+            let charged = self
+                .try_store_charged(&pk, &stored, opened.as_ref(), &counters, &mut modes)
+                .await;
             match charged.inspect_err(|_| self.seqs.forget(&pk))? {
                 Charged::Stored => {
-                    self.seqs.stored(&pk, stored.seq);
+                    self.seqs.stored(&pk, stored.reply_seq.unwrap_or(stored.seq));
                     return Ok(Appended::Stored(stored));
                 }
                 Charged::Denied(key) => return Ok(Appended::Denied { key }),
@@ -329,21 +367,7 @@ impl MessageStore for AwsStore {
         status: MessageStatus,
         reply_seq: Option<u64>,
     ) -> Result<(), StoreError> {
-        let update = self
-            .ddb
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::conversation_pk(conversation), keys::message_sk(seq))))
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", s(MessageStatusRecord::name_of(status)));
-        let update = match reply_seq {
-            Some(reply) => update
-                .update_expression("SET #status = :status, reply_seq = :reply")
-                .expression_attribute_values(":reply", n(reply)),
-            None => update.update_expression("SET #status = :status REMOVE reply_seq"),
-        };
-        match update.send().await {
+        match self.status_update(conversation, seq, status, reply_seq).send().await {
             Ok(_) => Ok(()),
             Err(e)
                 if e.as_service_error()
@@ -364,6 +388,20 @@ impl MessageStore for AwsStore {
         expected: MessageStatus,
     ) -> Result<bool, StoreError> {
         self.save_reply_item(conversation, reply, expected).await
+    }
+
+    /// See `replies.rs`.
+    #[tracing::instrument(level = "debug", skip_all, fields(conversation = conversation.key(), seq = reply.seq, ?expected, status = ?reply.status))]
+    async fn finish_exchange(
+        &self,
+        conversation: &Conversation,
+        reply: &Message,
+        expected: MessageStatus,
+        asker_seq: u64,
+        tokens: Option<&QuotaAdd>,
+    ) -> Result<bool, StoreError> {
+        self.finish_exchange_items(conversation, reply, expected, asker_seq, tokens)
+            .await
     }
 
     /// See `replies.rs`.

@@ -30,6 +30,17 @@ pub(crate) enum Mode {
     Restart,
 }
 
+impl Mode {
+    /// The other mode: an increment fails only on an expired counter, a restart only on
+    /// a live one, so the mode to try after a failed condition on a counter with no limit.
+    pub(crate) fn other(self) -> Self {
+        match self {
+            Mode::Increment => Mode::Restart,
+            Mode::Restart => Mode::Increment,
+        }
+    }
+}
+
 /// One counter's share of a charge: a key charged several times in one call counts
 /// several times, and each charge must fit under its own limit.
 pub(crate) struct Counter {
@@ -95,6 +106,16 @@ pub(crate) fn judge(item: Option<&Item>, counter: &Counter, now: i64) -> Result<
 
 fn epoch(at: Option<DateTime<Utc>>) -> Option<i64> {
     at.map(|at| at.timestamp())
+}
+
+/// A counter with no limit that `amount` is added to (token usage).
+pub(crate) fn unbounded(key: &str, amount: u32, expires_at: Option<DateTime<Utc>>) -> Counter {
+    Counter {
+        key: key.to_owned(),
+        amount: u64::from(amount),
+        bound: None,
+        expires_at: epoch(expires_at),
+    }
 }
 
 /// Merges the charges by key, in order of first appearance.
@@ -280,25 +301,13 @@ impl QuotaStore for AwsStore {
 
     #[tracing::instrument(level = "debug", skip_all, fields(key, amount))]
     async fn add(&self, key: &str, amount: u32, expires_at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
-        let counter = Counter {
-            key: key.to_owned(),
-            amount: u64::from(amount),
-            bound: None,
-            expires_at: epoch(expires_at),
-        };
+        let counter = unbounded(key, amount, expires_at);
         let mut mode = Mode::Increment;
         for attempt in 0..CONFLICT_RETRIES {
             let now = Utc::now().timestamp();
             match self.write_counter(&counter, mode, now).await? {
                 None => return Ok(()),
-                // An increment fails only on an expired counter, a restart only on a
-                // live one: switch and try again.
-                Some(_) => {
-                    mode = match mode {
-                        Mode::Increment => Mode::Restart,
-                        Mode::Restart => Mode::Increment,
-                    };
-                }
+                Some(_) => mode = mode.other(),
             }
             if attempt > 1 {
                 backoff(attempt).await;

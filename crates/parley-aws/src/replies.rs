@@ -16,20 +16,32 @@
 //! body written before `schemaVersion`), the failed condition's old item is the stored
 //! message: the save is made again from it, on condition that the body is still that
 //! one — the only path that takes more than one request.
+//!
+//! The end of a reply that did not fail (`MessageStore::finish_exchange`) is that same
+//! save, the user message's status and reply seq, and the bot's token counter (as
+//! `QuotaStore::add` writes it) in ONE `TransactWriteItems`. A conflict with another
+//! transaction, or a token counter found expired, is tried again; a reply whose body is
+//! not the one given falls back to the save above, then the other two writes.
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use chrono::Utc;
 use parley_core::StoreError;
 use parley_core::message::{Conversation, Message, MessageStatus};
+use parley_core::ports::{MessageStore, QuotaStore};
+use parley_core::quota::QuotaAdd;
 use parley_records::{BodyIdentity, CLIENT_MESSAGE_ID_FIELD, MessageRecord, MessageStatusRecord, decode, encode};
 
 use crate::AwsStore;
-use crate::error::sdk_err;
+use crate::error::{other, sdk_err};
 use crate::keys;
-use crate::table::{CONFLICT_RETRIES, Item, backoff, get_s, key, s};
+use crate::quotas::{self, Mode};
+use crate::table::{CONFLICT_RETRIES, Item, backoff, cancellation, get_s, key, s};
+
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 
 /// What a conditional update of a message came to.
 enum Outcome {
@@ -47,24 +59,25 @@ impl AwsStore {
         reply: &Message,
         expected: MessageStatus,
     ) -> Result<bool, StoreError> {
-        let identity = BodyIdentity::of(reply)?;
-        let (cmid_condition, cmid) = match identity.client_message_id {
-            Some(cmid) => ("contains(body, :cmid)", cmid),
-            None => ("NOT contains(body, :cmid)", CLIENT_MESSAGE_ID_FIELD.to_owned()),
-        };
-        let update = self
-            .save_update(conversation, reply, expected, reply)?
-            .condition_expression(format!(
-                "#status = :expected AND begins_with(body, :head) AND contains(body, :created) AND {cmid_condition}"
-            ))
-            .expression_attribute_values(":head", s(identity.head))
-            .expression_attribute_values(":created", s(identity.created_at))
-            .expression_attribute_values(":cmid", s(cmid));
-        let mut old = match outcome(update.send().await)? {
+        let update = self.identified_save(conversation, reply, expected)?;
+        let old = match outcome(update.send().await)? {
             Outcome::Written => return Ok(true),
             Outcome::Missing => return Err(StoreError::NotFound),
             Outcome::Refused(old) => old,
         };
+        self.save_over_stored(conversation, reply, expected, old).await
+    }
+
+    /// A save refused although the stored reply may have been in status `expected`
+    /// (`old`, as it was): its body is another's than the reply given, or written
+    /// otherwise.
+    async fn save_over_stored(
+        &self,
+        conversation: &Conversation,
+        reply: &Message,
+        expected: MessageStatus,
+        mut old: Item,
+    ) -> Result<bool, StoreError> {
         // The stored body is another's than the reply given, or written otherwise: save
         // over the stored message itself, as long as nobody writes it in between.
         for attempt in 0..CONFLICT_RETRIES {
@@ -87,6 +100,115 @@ impl AwsStore {
         Err(StoreError::Unavailable(
             "too many concurrent writers on one reply".into(),
         ))
+    }
+
+    /// The save of `reply` on condition that its stored status is `expected` and its
+    /// stored body is the reply's own (see above).
+    fn identified_save(
+        &self,
+        conversation: &Conversation,
+        reply: &Message,
+        expected: MessageStatus,
+    ) -> Result<UpdateItemFluentBuilder, StoreError> {
+        let identity = BodyIdentity::of(reply)?;
+        let (cmid_condition, cmid) = match identity.client_message_id {
+            Some(cmid) => ("contains(body, :cmid)", cmid),
+            None => ("NOT contains(body, :cmid)", CLIENT_MESSAGE_ID_FIELD.to_owned()),
+        };
+        Ok(self
+            .save_update(conversation, reply, expected, reply)?
+            .condition_expression(format!(
+                "#status = :expected AND begins_with(body, :head) AND contains(body, :created) AND {cmid_condition}"
+            ))
+            .expression_attribute_values(":head", s(identity.head))
+            .expression_attribute_values(":created", s(identity.created_at))
+            .expression_attribute_values(":cmid", s(cmid)))
+    }
+
+    pub(crate) async fn finish_exchange_items(
+        &self,
+        conversation: &Conversation,
+        reply: &Message,
+        expected: MessageStatus,
+        asker_seq: u64,
+        tokens: Option<&QuotaAdd>,
+    ) -> Result<bool, StoreError> {
+        let counter = tokens.map(|t| quotas::unbounded(&t.key, t.amount, t.expires_at));
+        let mut mode = Mode::Increment;
+        for attempt in 0..CONFLICT_RETRIES {
+            let answered = self.status_update(conversation, asker_seq, MessageStatus::Complete, Some(reply.seq));
+            let mut request = self
+                .ddb
+                .transact_write_items()
+                .transact_items(in_transaction(self.identified_save(conversation, reply, expected)?)?)
+                .transact_items(in_transaction(answered)?);
+            if let Some(counter) = &counter {
+                request = request.transact_items(self.counter_update(counter, mode, Utc::now().timestamp())?);
+            }
+            let Err(e) = request.send().await else {
+                return Ok(true);
+            };
+            let Some(mut reasons) = cancellation(&e) else {
+                return Err(sdk_err(e));
+            };
+            let failed = |i: usize| reasons.get(i).and_then(|(code, _)| code.as_deref()) == Some(CONDITION_FAILED);
+            if failed(0) {
+                let old = match reasons.swap_remove(0).1 {
+                    Some(old) => Some(old),
+                    None => self.get_item(self.message_key(conversation, reply.seq)).await?,
+                };
+                let Some(old) = old else {
+                    return Err(StoreError::NotFound);
+                };
+                if !has_status(&old, expected)? {
+                    return Ok(false);
+                }
+                return self
+                    .finish_apart(conversation, reply, expected, asker_seq, tokens, old)
+                    .await;
+            }
+            if failed(1) {
+                return Err(StoreError::NotFound);
+            }
+            if failed(2) {
+                mode = mode.other();
+            } else if reasons
+                .iter()
+                .any(|(code, _)| !matches!(code.as_deref(), None | Some("TransactionConflict")))
+            {
+                return Err(sdk_err(e));
+            }
+            backoff(attempt).await;
+        }
+        Err(StoreError::Unavailable(
+            "too many concurrent writers on one exchange".into(),
+        ))
+    }
+
+    /// An exchange's end written apart, for a reply whose stored body is not the one
+    /// given (`old`): the save, then the user message, then the tokens.
+    async fn finish_apart(
+        &self,
+        conversation: &Conversation,
+        reply: &Message,
+        expected: MessageStatus,
+        asker_seq: u64,
+        tokens: Option<&QuotaAdd>,
+        old: Item,
+    ) -> Result<bool, StoreError> {
+        if !self.save_over_stored(conversation, reply, expected, old).await? {
+            return Ok(false);
+        }
+        self.set_status(conversation, asker_seq, MessageStatus::Complete, Some(reply.seq))
+            .await?;
+        if let Some(tokens) = tokens {
+            self.add(&tokens.key, tokens.amount, tokens.expires_at).await?;
+        }
+        Ok(true)
+    }
+
+    fn message_key(&self, conversation: &Conversation, seq: u64) -> Item {
+        key(keys::conversation_pk(conversation), keys::message_sk(seq))
     }
 
     pub(crate) async fn set_status_if_item(
@@ -144,11 +266,28 @@ impl AwsStore {
         self.ddb
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(keys::conversation_pk(conversation), keys::message_sk(seq))))
+            .set_key(Some(self.message_key(conversation, seq)))
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":expected", s(MessageStatusRecord::name_of(expected)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
     }
+}
+
+/// The same write as an action of a transaction, returning the item as it was when its
+/// condition fails.
+fn in_transaction(update: UpdateItemFluentBuilder) -> Result<TransactWriteItem, StoreError> {
+    let input = update.as_input();
+    let update = Update::builder()
+        .set_table_name(input.get_table_name().clone())
+        .set_key(input.get_key().clone())
+        .set_update_expression(input.get_update_expression().clone())
+        .set_condition_expression(input.get_condition_expression().clone())
+        .set_expression_attribute_names(input.get_expression_attribute_names().clone())
+        .set_expression_attribute_values(input.get_expression_attribute_values().clone())
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .build()
+        .map_err(other)?;
+    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 /// A failed condition without an item means there is no such message.

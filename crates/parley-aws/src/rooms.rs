@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{ConditionCheck, KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
 use parley_core::StoreError;
 use parley_core::ids::{RoomId, UserId};
 use parley_core::message::Conversation;
@@ -17,7 +17,7 @@ use parley_records::{MemberRecord, RoomRecord, encode};
 use crate::AwsStore;
 use crate::error::{other, sdk_err};
 use crate::keys::{self, GSI1, GSI1PK, GSI1SK, MEMBER_PREFIX, PK, ROOM_PREFIX, ROOM_SK, SK};
-use crate::table::{Item, backoff, below_cursor, cancellation, decode_attr, get_s, key, s};
+use crate::table::{Item, below_cursor, cancellation, decode_attr, get_s, key, s};
 
 const CONDITIONAL_CHECK_FAILED: &str = "ConditionalCheckFailed";
 
@@ -52,41 +52,9 @@ impl AwsStore {
                 .iter()
                 .map(|id| key(format!("{ROOM_PREFIX}{id}"), ROOM_SK))
                 .collect();
-            let mut request = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(other)?,
-            );
-            let mut attempt = 0;
-            while let Some(wanted) = request.take() {
-                let out = self
-                    .ddb
-                    .batch_get_item()
-                    .request_items(&self.table, wanted)
-                    .send()
-                    .await
-                    .map_err(sdk_err)?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(&self.table))
-                    .unwrap_or_default()
-                {
-                    let room = decode_attr::<RoomRecord>(&item, "body")?;
-                    found.insert(room.room_id.as_str().to_owned(), room);
-                }
-                request = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .filter(|k| !k.keys().is_empty());
-                if request.is_some() {
-                    attempt += 1;
-                    if attempt > 8 {
-                        return Err(StoreError::Unavailable("DynamoDB left reads unprocessed".into()));
-                    }
-                    backoff(attempt).await;
-                }
+            for item in self.batch_get(keys).await? {
+                let room = decode_attr::<RoomRecord>(&item, "body")?;
+                found.insert(room.room_id.as_str().to_owned(), room);
             }
         }
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
@@ -201,6 +169,24 @@ impl RoomStore for AwsStore {
     async fn get_member(&self, room: &RoomId, user: &UserId) -> Result<Option<RoomMember>, StoreError> {
         self.get_body::<MemberRecord>(key(keys::room_pk(room), keys::member_sk(user)))
             .await
+    }
+
+    /// One `BatchGetItem` of the room's item and the member's.
+    #[tracing::instrument(level = "debug", skip_all, fields(room_id = %room, user_id = %user))]
+    async fn get_with_member(&self, room: &RoomId, user: &UserId) -> Result<Option<(Room, RoomMember)>, StoreError> {
+        let (room_key, member_key) = (
+            key(keys::room_pk(room), ROOM_SK),
+            key(keys::room_pk(room), keys::member_sk(user)),
+        );
+        let (mut found, mut member) = (None, None);
+        for item in self.batch_get(vec![room_key, member_key]).await? {
+            if get_s(&item, SK)? == ROOM_SK {
+                found = Some(decode_attr::<RoomRecord>(&item, "body")?);
+            } else {
+                member = Some(decode_attr::<MemberRecord>(&item, "body")?);
+            }
+        }
+        Ok(found.zip(member))
     }
 
     /// In the order they joined.

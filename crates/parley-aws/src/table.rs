@@ -1,5 +1,5 @@
 //! DynamoDB plumbing shared by the ports: attribute access, record bodies
-//! (`parley-records`), paged queries, batch deletes, transaction cancellation reasons
+//! (`parley-records`), paged queries, batch reads and deletes, transaction cancellation reasons
 //! and retry pacing.
 
 use std::collections::HashMap;
@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, WriteRequest};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use parley_core::StoreError;
 use parley_core::ports::{Page, PageRequest};
@@ -172,6 +172,47 @@ impl AwsStore {
             .await
             .map_err(sdk_err)?;
         Ok(out.item)
+    }
+
+    /// Reads up to 100 items by key in one `BatchGetItem`, strongly consistently (and
+    /// again for what DynamoDB leaves unprocessed); missing items are left out, and the
+    /// order is DynamoDB's.
+    pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::with_capacity(keys.len());
+        let mut request = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(other)?,
+        );
+        let mut attempt = 0;
+        while let Some(wanted) = request.take() {
+            let out = self
+                .ddb
+                .batch_get_item()
+                .request_items(&self.table, wanted)
+                .send()
+                .await
+                .map_err(sdk_err)?;
+            items.extend(
+                out.responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default(),
+            );
+            request = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .filter(|k| !k.keys().is_empty());
+            if request.is_some() {
+                attempt += 1;
+                if attempt > 8 {
+                    return Err(StoreError::Unavailable("DynamoDB left reads unprocessed".into()));
+                }
+                backoff(attempt).await;
+            }
+        }
+        Ok(items)
     }
 
     /// Reads the record in the `body` of an item.

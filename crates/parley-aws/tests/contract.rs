@@ -82,6 +82,20 @@ async fn concurrent_append_charged() {
     kit::concurrent_append_charged_contract(store.clone(), store).await;
 }
 
+/// A send's two transactions: the exchange opened with its reply, and finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn exchange() {
+    let store = fresh_store().await;
+    kit::exchange_contract(&store, &store).await;
+}
+
+/// Exchanges opened at once in one conversation: each user message followed by its reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_exchanges() {
+    let store = fresh_store().await;
+    kit::concurrent_exchange_contract(Arc::new(store)).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_quota() {
     let store = fresh_store().await;
@@ -98,6 +112,7 @@ async fn all_suites_share_one_store() {
         kit::room_store_contract(&store, &store),
         kit::message_store_contract(&store),
         kit::reply_progress_contract(&store),
+        kit::exchange_contract(&store, &store),
         kit::quota_store_contract(&store),
         kit::persona_store_contract(&store),
     );

@@ -10,7 +10,7 @@ use crate::error::{LlmError, PdfError, StoreError};
 use crate::ids::{BotId, RoomId, SessionId, ShareCode, UserId};
 use crate::message::{Conversation, Message, MessageStatus, NewMessage, Role, Usage};
 use crate::persona::{PersonaDoc, PersonaInfo, PersonaKind};
-use crate::quota::{QuotaCharge, QuotaOutcome};
+use crate::quota::{QuotaAdd, QuotaCharge, QuotaOutcome};
 use crate::room::{Room, RoomMember};
 use crate::session::Session;
 use crate::values::ClientMessageId;
@@ -93,6 +93,15 @@ pub trait RoomStore: Send + Sync {
     async fn add_member(&self, room: &RoomId, member: &RoomMember) -> Result<(), StoreError>;
     async fn remove_member(&self, room: &RoomId, user: &UserId) -> Result<(), StoreError>;
     async fn get_member(&self, room: &RoomId, user: &UserId) -> Result<Option<RoomMember>, StoreError>;
+    /// The room and the user's membership of it, read together (what every member's
+    /// request checks first); `None` when the room is gone or the user is not a member.
+    /// A store that can read both in one request overrides this.
+    async fn get_with_member(&self, room: &RoomId, user: &UserId) -> Result<Option<(Room, RoomMember)>, StoreError> {
+        let Some(found) = self.get(room).await? else {
+            return Ok(None);
+        };
+        Ok(self.get_member(room, user).await?.map(|member| (found, member)))
+    }
     async fn list_members(&self, room: &RoomId) -> Result<Vec<RoomMember>, StoreError>;
     /// The rooms the user is a member of.
     async fn list_by_member(&self, user: &UserId, page: &PageRequest) -> Result<Page<Room>, StoreError>;
@@ -129,10 +138,15 @@ pub trait MessageStore: Send + Sync {
     /// at its limit stores nothing (`Denied`, naming it); a client message id its author
     /// already used is `AlreadyExists` and charges nothing. This is how a send is
     /// charged exactly once per stored message, however many retries race.
+    ///
+    /// With a `reply`, the same transaction also stores it right after the message
+    /// (seq + 1, the placeholder of the reply being written), and the stored message's
+    /// `reply_seq` names it: a send opens its whole exchange in one write.
     async fn append_charged(
         &self,
         conversation: &Conversation,
         message: &NewMessage,
+        reply: Option<&NewMessage>,
         charges: &[QuotaCharge],
     ) -> Result<Appended, StoreError>;
     async fn get(&self, conversation: &Conversation, seq: u64) -> Result<Option<Message>, StoreError>;
@@ -160,6 +174,20 @@ pub trait MessageStore: Send + Sync {
         conversation: &Conversation,
         reply: &Message,
         expected: MessageStatus,
+    ) -> Result<bool, StoreError>;
+    /// Ends an exchange in one transaction: saves `reply` as [`MessageStore::save_reply`]
+    /// does if its stored status is still `expected`, marks the user message `asker_seq`
+    /// `complete`, answered by `reply`, and adds `tokens` as [`QuotaStore::add`] does.
+    /// `false`, changing nothing, when the reply's status is not `expected`; `NotFound`,
+    /// changing nothing, when the reply or the user message does not exist. How a reply
+    /// that ends well is stored with one write.
+    async fn finish_exchange(
+        &self,
+        conversation: &Conversation,
+        reply: &Message,
+        expected: MessageStatus,
+        asker_seq: u64,
+        tokens: Option<&QuotaAdd>,
     ) -> Result<bool, StoreError>;
     /// Moves a message from `expected` to `status`, leaving its content; `false`,
     /// changing nothing, when its stored status is not `expected`. A message that does

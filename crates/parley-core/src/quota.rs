@@ -46,6 +46,16 @@ pub fn tier_of(user: &User) -> Tier {
     }
 }
 
+/// An amount added to a counter with no limit (a reply's tokens), as
+/// [`crate::ports::QuotaStore::add`] adds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuotaAdd {
+    pub key: String,
+    pub amount: u32,
+    /// When the counter may be forgotten; an expired counter starts over.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
 /// One counter to increment by one, refused when it already stands at `limit`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuotaCharge {

@@ -1,5 +1,6 @@
 //! End-to-end flows: share-link rotation, suspension, optimistic concurrency, a failed
-//! model call and its retry, history paging, and the AI Maker wire names.
+//! model call and its retry, a retry once the quota is spent, history paging, and the
+//! AI Maker wire names.
 
 mod common;
 
@@ -153,6 +154,34 @@ async fn a_failed_model_call_keeps_the_message_for_a_retry() {
     assert_eq!(retried.body["userMessage"]["status"], "complete");
     let history = t.get(&format!("/session/{session}/messages"), Some(&alice)).await;
     assert_eq!(history.body["messages"].as_array().map(Vec::len), Some(2));
+}
+
+/// A send looks for an earlier one with its client message id only when the store
+/// refuses it; a refusal for a spent quota must still answer a retry with what is stored.
+#[tokio::test]
+async fn a_retry_after_the_quota_is_spent_returns_the_stored_exchange() {
+    let t = TestApp::new();
+    let owner = t.token("owner@example.com", &[]);
+    let bot = t
+        .create_bot(&owner, json!({"limits": {"guestMessagesPerSession": 1}}))
+        .await;
+    let (session, guest) = t.start_session(None, bot["chatConfigId"].as_str().expect("id")).await;
+    let body = |cmid: &str| json!({"sessionId": session, "message": "only one", "clientMessageId": cmid});
+    let first = t.post("/session-message", Some(&guest), body("only-1")).await;
+    first.expect(200, None);
+
+    let retried = t.post("/session-message", Some(&guest), body("only-1")).await;
+    retried.expect(200, None);
+    assert_eq!(
+        retried.body["userMessage"], first.body["userMessage"],
+        "{}",
+        retried.body
+    );
+    assert_eq!(retried.body["reply"], first.body["reply"]);
+    assert_eq!(t.calls(), 1, "a retry never calls the model again");
+
+    let another = t.post("/session-message", Some(&guest), body("only-2")).await;
+    another.expect(429, Some("quota_exceeded"));
 }
 
 #[tokio::test]

@@ -8,14 +8,15 @@
 //! A reply is saved as it grows by one `UPDATE` whose `WHERE` holds the expected
 //! status, so a stopped reply is never overwritten by its generator; the body is
 //! patched in place (`json_patch` with `parley_records::reply_patch`), which keeps its
-//! other fields as stored.
+//! other fields as stored. A charged append that opens a reply, and an exchange's end
+//! (the reply, its user message and the tokens), are each one transaction.
 
 use async_trait::async_trait;
 use chrono::Utc;
 use parley_core::StoreError;
 use parley_core::message::{Conversation, Message, MessageStatus, NewMessage};
 use parley_core::ports::{Appended, MessageRange, MessageStore};
-use parley_core::quota::QuotaCharge;
+use parley_core::quota::{QuotaAdd, QuotaCharge};
 use parley_core::values::ClientMessageId;
 use parley_records::{MessageRecord, MessageStatusRecord, decode, encode, reply_patch};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -38,9 +39,11 @@ impl MessageStore for SqliteStore {
         &self,
         conversation: &Conversation,
         message: &NewMessage,
+        reply: Option<&NewMessage>,
         charges: &[QuotaCharge],
     ) -> Result<Appended, StoreError> {
         let row = Row::new(conversation, message)?;
+        let reply = reply.map(|reply| Row::new(conversation, reply)).transpose()?;
         let charges = charges.to_vec();
         self.run(move |conn| {
             let now = Utc::now().timestamp_millis();
@@ -52,7 +55,14 @@ impl MessageStore for SqliteStore {
                 return Ok(Appended::Denied { key });
             }
             // A reused client id fails here, and dropping `tx` takes back the charges.
-            let stored = row.insert(&tx)?;
+            let mut stored = row.insert(&tx)?;
+            if let Some(reply) = reply {
+                let key = reply.key.clone();
+                let opened = reply.insert(&tx)?;
+                let status = MessageStatusRecord::name_of(stored.status);
+                set_status_row(&tx, &key, to_i64(stored.seq)?, status, Some(to_i64(opened.seq)?))?;
+                stored.reply_seq = Some(opened.seq);
+            }
             tx.commit().map_err(db_err)?;
             Ok(Appended::Stored(stored))
         })
@@ -104,15 +114,8 @@ impl MessageStore for SqliteStore {
         let seq = to_i64(seq)?;
         let status = MessageStatusRecord::name_of(status);
         let reply_seq = reply_seq.map(to_i64).transpose()?;
-        self.run(move |conn| {
-            conn.execute(
-                "UPDATE messages SET status = ?3, reply_seq = ?4 WHERE conversation = ?1 AND seq = ?2",
-                params![key, seq, status, reply_seq],
-            )
-            .map_err(db_err)?;
-            Ok(())
-        })
-        .await
+        self.run(move |conn| set_status_row(conn, &key, seq, status, reply_seq).map(|_| ()))
+            .await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(conversation = %conversation.key(), seq = reply.seq, ?expected, status = ?reply.status))]
@@ -128,14 +131,46 @@ impl MessageStore for SqliteStore {
         let expected = MessageStatusRecord::name_of(expected);
         let patch = reply_patch(reply)?;
         self.run(move |conn| {
-            let changed = conn
-                .prepare_cached(
-                    "UPDATE messages SET status = ?3, body = json_patch(body, ?4)
-                     WHERE conversation = ?1 AND seq = ?2 AND status = ?5",
-                )
-                .and_then(|mut stmt| stmt.execute(params![key, seq, status, patch, expected]))
-                .map_err(db_err)?;
+            let changed = save_row(conn, &key, seq, status, &patch, expected)?;
             refused_or_missing(conn, &key, seq, changed)
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(conversation = %conversation.key(), seq = reply.seq, ?expected, status = ?reply.status))]
+    async fn finish_exchange(
+        &self,
+        conversation: &Conversation,
+        reply: &Message,
+        expected: MessageStatus,
+        asker_seq: u64,
+        tokens: Option<&QuotaAdd>,
+    ) -> Result<bool, StoreError> {
+        let key = conversation.key();
+        let (seq, asker) = (to_i64(reply.seq)?, to_i64(asker_seq)?);
+        let status = MessageStatusRecord::name_of(reply.status);
+        let expected = MessageStatusRecord::name_of(expected);
+        let complete = MessageStatusRecord::name_of(MessageStatus::Complete);
+        let patch = reply_patch(reply)?;
+        let tokens = tokens.cloned();
+        self.run(move |conn| {
+            let now = Utc::now().timestamp_millis();
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            let changed = save_row(&tx, &key, seq, status, &patch, expected)?;
+            // Refused or missing: dropping `tx` writes nothing.
+            if !refused_or_missing(&tx, &key, seq, changed)? {
+                return Ok(false);
+            }
+            if set_status_row(&tx, &key, asker, complete, Some(seq))? == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if let Some(tokens) = tokens {
+                quotas::add(&tx, &tokens.key, tokens.amount, tokens.expires_at, now)?;
+            }
+            tx.commit().map_err(db_err)?;
+            Ok(true)
         })
         .await
     }
@@ -231,6 +266,37 @@ impl Row {
             ..self.message
         })
     }
+}
+
+/// Saves a reply's `status` and `patch` (its content, usage and lease) if its stored
+/// status is `expected`; the number of rows changed.
+fn save_row(
+    conn: &Connection,
+    key: &str,
+    seq: i64,
+    status: &str,
+    patch: &str,
+    expected: &str,
+) -> Result<usize, StoreError> {
+    conn.prepare_cached(
+        "UPDATE messages SET status = ?3, body = json_patch(body, ?4)
+         WHERE conversation = ?1 AND seq = ?2 AND status = ?5",
+    )
+    .and_then(|mut stmt| stmt.execute(params![key, seq, status, patch, expected]))
+    .map_err(db_err)
+}
+
+/// Sets a message's status and reply seq; the number of rows changed (0: no such message).
+fn set_status_row(
+    conn: &Connection,
+    key: &str,
+    seq: i64,
+    status: &str,
+    reply_seq: Option<i64>,
+) -> Result<usize, StoreError> {
+    conn.prepare_cached("UPDATE messages SET status = ?3, reply_seq = ?4 WHERE conversation = ?1 AND seq = ?2")
+        .and_then(|mut stmt| stmt.execute(params![key, seq, status, reply_seq]))
+        .map_err(db_err)
 }
 
 /// The outcome of a conditional update that changed `changed` rows: `true` when it

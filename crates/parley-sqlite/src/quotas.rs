@@ -5,7 +5,7 @@ use chrono::Utc;
 use parley_core::StoreError;
 use parley_core::ports::QuotaStore;
 use parley_core::quota::{QuotaCharge, QuotaOutcome};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::{SqliteStore, db_err};
 
@@ -42,6 +42,27 @@ pub(crate) fn consume(tx: &Transaction<'_>, charges: &[QuotaCharge], now: i64) -
         .map_err(db_err)?;
     }
     Ok(None)
+}
+
+/// Adds `amount` to a counter with no limit inside `conn`'s transaction, creating it if
+/// needed; the same expiry rule as [`consume`]: an expired counter starts over.
+pub(crate) fn add(
+    conn: &Connection,
+    key: &str,
+    amount: u32,
+    expires_at: Option<chrono::DateTime<Utc>>,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO quotas (key, used, expires_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (key) DO UPDATE SET
+             used = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?4 THEN ?2 ELSE used + ?2 END,
+             expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?4
+                               THEN excluded.expires_at ELSE expires_at END",
+        params![key, amount, expires_at.map(|at| at.timestamp_millis()), now],
+    )
+    .map_err(db_err)?;
+    Ok(())
 }
 
 #[async_trait]
@@ -88,21 +109,8 @@ impl QuotaStore for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all, fields(key, amount))]
     async fn add(&self, key: &str, amount: u32, expires_at: Option<chrono::DateTime<Utc>>) -> Result<(), StoreError> {
         let key = key.to_owned();
-        self.run(move |conn| {
-            let now = Utc::now().timestamp_millis();
-            // The same expiry rule as try_consume: an expired counter starts over.
-            conn.execute(
-                "INSERT INTO quotas (key, used, expires_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (key) DO UPDATE SET
-                     used = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?4 THEN ?2 ELSE used + ?2 END,
-                     expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?4
-                                       THEN excluded.expires_at ELSE expires_at END",
-                params![key, amount, expires_at.map(|at| at.timestamp_millis()), now],
-            )
-            .map_err(db_err)?;
-            Ok(())
-        })
-        .await
+        self.run(move |conn| add(conn, &key, amount, expires_at, Utc::now().timestamp_millis()))
+            .await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

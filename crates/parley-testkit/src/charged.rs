@@ -28,7 +28,7 @@ fn charge(key: &str, limit: u32) -> QuotaCharge {
     }
 }
 
-fn fresh_conversation() -> Conversation {
+pub(crate) fn fresh_conversation() -> Conversation {
     Conversation::Session(SessionId::parse(&RandomIds.new_id()).expect("valid id"))
 }
 
@@ -37,7 +37,8 @@ fn with_client_id(mut message: NewMessage, cmid: &ClientMessageId) -> NewMessage
     message
 }
 
-async fn stored(messages: &dyn MessageStore, conversation: &Conversation) -> usize {
+/// How many messages the conversation holds.
+pub(crate) async fn stored(messages: &dyn MessageStore, conversation: &Conversation) -> usize {
     messages
         .list(conversation, MessageRange::After { after: 0, limit: 200 })
         .await
@@ -60,7 +61,7 @@ pub async fn append_charged_contract(messages: &dyn MessageStore, quotas: &dyn Q
     // THEN it is stored with the next seq and both counters count one.
     let first = with_client_id(new_message(author.as_str(), "first"), &cmid);
     let outcome = messages
-        .append_charged(&conversation, &first, &[charge(&bot, 2), charge(&sender, 10)])
+        .append_charged(&conversation, &first, None, &[charge(&bot, 2), charge(&sender, 10)])
         .await
         .expect("append_charged");
     let Appended::Stored(message) = outcome else {
@@ -85,7 +86,7 @@ pub async fn append_charged_contract(messages: &dyn MessageStore, quotas: &dyn Q
     assert!(
         matches!(
             messages
-                .append_charged(&conversation, &again, &[charge(&bot, 2), charge(&sender, 10)])
+                .append_charged(&conversation, &again, None, &[charge(&bot, 2), charge(&sender, 10)])
                 .await,
             Err(StoreError::AlreadyExists)
         ),
@@ -105,7 +106,7 @@ pub async fn append_charged_contract(messages: &dyn MessageStore, quotas: &dyn Q
     let second = new_message(author.as_str(), "second");
     assert!(matches!(
         messages
-            .append_charged(&conversation, &second, &[charge(&bot, 2), charge(&sender, 10)])
+            .append_charged(&conversation, &second, None, &[charge(&bot, 2), charge(&sender, 10)])
             .await
             .expect("append_charged"),
         Appended::Stored(_)
@@ -113,7 +114,7 @@ pub async fn append_charged_contract(messages: &dyn MessageStore, quotas: &dyn Q
     let third = new_message(author.as_str(), "third");
     assert_eq!(
         messages
-            .append_charged(&conversation, &third, &[charge(&sender, 10), charge(&bot, 2)])
+            .append_charged(&conversation, &third, None, &[charge(&sender, 10), charge(&bot, 2)])
             .await
             .expect("append_charged"),
         Appended::Denied { key: bot.clone() },
@@ -135,7 +136,7 @@ pub async fn append_charged_contract(messages: &dyn MessageStore, quotas: &dyn Q
     let closed = key("closed");
     assert_eq!(
         messages
-            .append_charged(&conversation, &third, &[charge(&closed, 0)])
+            .append_charged(&conversation, &third, None, &[charge(&closed, 0)])
             .await
             .expect("append_charged"),
         Appended::Denied { key: closed },
@@ -151,7 +152,7 @@ pub async fn append_charged_contract(messages: &dyn MessageStore, quotas: &dyn Q
     quotas.try_consume(&[yesterday]).await.expect("consume");
     assert!(matches!(
         messages
-            .append_charged(&conversation, &third, &[charge(&expired, 1)])
+            .append_charged(&conversation, &third, None, &[charge(&expired, 1)])
             .await
             .expect("append_charged"),
         Appended::Stored(_)
@@ -164,7 +165,7 @@ pub async fn append_charged_contract(messages: &dyn MessageStore, quotas: &dyn Q
 
     // Without charges it is a plain append.
     let plain = messages
-        .append_charged(&conversation, &new_message(author.as_str(), "free"), &[])
+        .append_charged(&conversation, &new_message(author.as_str(), "free"), None, &[])
         .await
         .expect("append_charged");
     assert!(matches!(plain, Appended::Stored(m) if m.seq == 4));
@@ -185,7 +186,7 @@ pub async fn concurrent_append_charged_contract(messages: Arc<dyn MessageStore>,
         let (messages, conversation, charges) =
             (Arc::clone(&messages), conversation.clone(), [charge(&counter, 1_000)]);
         let message = with_client_id(new_message(author.as_str(), &format!("attempt {i}")), &cmid);
-        tasks.spawn(async move { messages.append_charged(&conversation, &message, &charges).await });
+        tasks.spawn(async move { messages.append_charged(&conversation, &message, None, &charges).await });
     }
     let (mut won, mut refused) = (0, 0);
     while let Some(result) = tasks.join_next().await {
@@ -212,7 +213,7 @@ pub async fn concurrent_append_charged_contract(messages: Arc<dyn MessageStore>,
         let conversation = conversation.clone();
         let charges = [charge(&wide, 1_000), charge(&narrow, 10)];
         let message = new_message(author.as_str(), &format!("distinct {i}"));
-        tasks.spawn(async move { messages.append_charged(&conversation, &message, &charges).await });
+        tasks.spawn(async move { messages.append_charged(&conversation, &message, None, &charges).await });
     }
     let mut granted = 0;
     while let Some(result) = tasks.join_next().await {

@@ -10,12 +10,14 @@
 //! Layout: [`fixtures`] builds valid domain objects; `bots.rs`, `sessions.rs`,
 //! `rooms.rs`, `messages.rs`, `quotas.rs`, `personas.rs` hold one suite per port,
 //! `replies.rs` the suite of a reply saved as it grows (streaming, stop, failure),
-//! `charged.rs` the suite of a message stored together with its quota charges, and
+//! `charged.rs` the suite of a message stored together with its quota charges,
+//! `exchange.rs` the suite of a send's two transactions (open and finish), and
 //! `concurrency.rs` the suites that race many tasks against one store.
 
 mod bots;
 mod charged;
 mod concurrency;
+mod exchange;
 pub mod fixtures;
 mod messages;
 mod paging;
@@ -28,6 +30,7 @@ mod sessions;
 pub use bots::bot_store_contract;
 pub use charged::{append_charged_contract, concurrent_append_charged_contract};
 pub use concurrency::{concurrent_appends_contract, concurrent_client_id_contract, concurrent_quota_contract};
+pub use exchange::{concurrent_exchange_contract, exchange_contract};
 pub use fixtures::{bot, guest_session, member, new_message, room, session, user};
 pub use messages::message_store_contract;
 pub use personas::persona_store_contract;

@@ -17,8 +17,10 @@ use crate::paging::all_pages;
 /// with its creator as first member; a taken room id is `AlreadyExists`; an update
 /// replaces title, reply mode and invite code; joining twice is joining once (the first
 /// membership stays as it was); leaving removes the member; a user's room listing pages
-/// newest first and holds only rooms they are in; deleting a room deletes its members
-/// and messages, and nothing of other rooms; joining a deleted room is `NotFound`.
+/// newest first and holds only rooms they are in; the room and a membership read
+/// together are both, or `None` for a non-member or a missing room; deleting a room
+/// deletes its members and messages, and nothing of other rooms; joining a deleted room
+/// is `NotFound`.
 pub async fn room_store_contract(rooms: &dyn RoomStore, messages: &dyn MessageStore) {
     let bot_id = BotId::parse(&RandomIds.new_id()).expect("valid bot id");
     let creator = user();
@@ -93,6 +95,16 @@ pub async fn room_store_contract(rooms: &dyn RoomStore, messages: &dyn MessageSt
         None,
         "a non-member must not be a member"
     );
+    assert_eq!(
+        rooms.get_with_member(&id, &friend).await.expect("get with member"),
+        Some((changed.clone(), friend_member.clone())),
+        "the room and a membership must read together as stored"
+    );
+    assert_eq!(
+        rooms.get_with_member(&id, &stranger).await.expect("get with member"),
+        None,
+        "a non-member must not read the room as a member"
+    );
 
     rooms.remove_member(&id, &friend).await.expect("remove a member");
     assert_eq!(
@@ -142,6 +154,11 @@ pub async fn room_store_contract(rooms: &dyn RoomStore, messages: &dyn MessageSt
         rooms.get_member(&id, &creator).await.expect("get member"),
         None,
         "deleting a room must delete its creator's membership"
+    );
+    assert_eq!(
+        rooms.get_with_member(&id, &creator).await.expect("get with member"),
+        None,
+        "a deleted room must not read as a member's"
     );
     // A join that lands after the delete is NotFound (a 404), and adds nobody.
     assert!(

@@ -15,16 +15,16 @@ use tower::ServiceExt;
 const OWNER: &str = "f5d4a1b2-2e9c-4e4d-9d7c-6a0b5f1e3c45";
 const FRIEND: &str = "0b7c9e2a-5f1d-4c3b-9a8e-7d6c5b4a3f21";
 
-/// At most this many AWS requests for a warm session send that gets a reply. Issue 11's
-/// target is 4; the store got it to 7 (was 14) without changing the core's use cases: the
-/// session, the client-id marker, the charged user message, the history, the reply, its
-/// status and the token count. A reply written by a leaseholder (issue 15: a send
-/// outlives its request) adds two: the reply is stored `streaming` with its lease, then
-/// finished, and the user message is marked twice. 9; see bench/REPORT.md for the path
-/// to 4 (one transaction that finishes an exchange).
-const SESSION_SEND_BUDGET: u64 = 9;
-/// A room send also reads the sender's membership (was 15).
-const ROOM_SEND_BUDGET: u64 = 10;
+/// At most this many AWS requests for a warm session send that gets a reply: issue 11's
+/// target (was 14, then 9 once a reply outlived its request). The session (GetItem); the
+/// user message, its client-id marker, its quota charges and the reply it opens, under
+/// its writer's lease (TransactWriteItems); the history (Query); and the reply's end
+/// with the user message completed and the tokens counted (TransactWriteItems). Bot
+/// configs and persona texts come from the warm function's cache.
+const SESSION_SEND_BUDGET: u64 = 4;
+/// A room send reads the room and the sender's membership in one BatchGetItem instead of
+/// the session's GetItem (was 15, then 10).
+const ROOM_SEND_BUDGET: u64 = 4;
 
 type Counts = BTreeMap<String, u64>;
 

@@ -1,6 +1,8 @@
-//! Sending a message: validate → store the user message and charge the quotas and the
-//! sender's rate, in one transaction → call the model → store the reply → return both. A failed model call leaves the user message stored
-//! and marked failed; a retry with the same `clientMessageId` picks it up again.
+//! Sending a message: validate → store the user message, open its reply and charge the
+//! quotas and the sender's rate, in one transaction → call the model → store the reply,
+//! complete the user message and count the tokens, in one transaction → return both. A
+//! failed model call leaves the user message stored and marked failed; a retry with the
+//! same `clientMessageId` picks it up again.
 
 use futures::StreamExt;
 
@@ -17,7 +19,7 @@ use crate::policy;
 use crate::ports::{Appended, ChatRequest, ChatTurn, MessageRange};
 use crate::principal::Principal;
 use crate::prompt;
-use crate::quota::{QuotaCharge, tier_of};
+use crate::quota::{QuotaAdd, QuotaCharge, tier_of};
 use crate::room::{ReplyMode, mentions_bot};
 use crate::session::Session;
 use crate::values::{ClientMessageId, MessageText};
@@ -70,10 +72,10 @@ impl Prepared {
     }
 }
 
-/// The user message of a send: stored by this send, or by an earlier one with the same
-/// client message id.
+/// The user message of a send: stored by this send (with the reply it opened, when the
+/// bot is to answer), or by an earlier one with the same client message id.
 pub(super) enum Stored {
-    New(Message),
+    New(Message, Option<Message>),
     Existing(Message),
 }
 
@@ -181,19 +183,21 @@ impl Parley {
     async fn send(&self, principal: &Principal, prepared: &Prepared) -> Result<SendOutcome, CoreError> {
         let mut outcome = match self.store_user_message(principal, prepared).await? {
             Stored::Existing(existing) => self.resume(principal, prepared, existing).await?,
-            Stored::New(user_message) if !prepared.wants_reply => SendOutcome {
+            Stored::New(user_message, None) => SendOutcome {
                 user_message,
                 reply: None,
                 owner_view: false,
             },
-            Stored::New(user_message) => self.answer(prepared, user_message).await?,
+            Stored::New(user_message, reply) => self.answer(prepared, user_message, reply).await?,
         };
         outcome.owner_view = prepared.owner_view;
         Ok(outcome)
     }
 
-    /// Stores the user message and charges the send in one transaction, or finds the one
-    /// an earlier send with the same client message id stored.
+    /// Stores the user message, opens its reply (when the bot is to answer) and charges
+    /// the send in one transaction, or finds the one an earlier send with the same client
+    /// message id stored. The store refuses a reused client message id, so a first send
+    /// does not look for an earlier one: only a refused one does.
     pub(super) async fn store_user_message(
         &self,
         principal: &Principal,
@@ -201,16 +205,6 @@ impl Parley {
     ) -> Result<Stored, CoreError> {
         let sender = &prepared.sender;
         let cmid = &prepared.cmid;
-        if let Some(cmid) = cmid {
-            let existing = self
-                .ports
-                .messages
-                .find_by_client_id(&sender.conversation, &sender.author_id, cmid)
-                .await?;
-            if let Some(existing) = existing {
-                return Ok(Stored::Existing(existing));
-            }
-        }
         let charges = self.send_charges(principal, &prepared.effective(), prepared.wants_reply, sender.from)?;
         let new = NewMessage {
             lease: None,
@@ -227,27 +221,41 @@ impl Parley {
             usage: None,
             client_message_id: cmid.clone(),
         };
-        // Stored and charged together: a retry that loses the race for its client id
-        // charges nothing, and a refused charge stores nothing.
+        let reply = prepared.wants_reply.then(|| self.reply_placeholder());
+        // Stored and charged together: a retry whose client id is taken charges nothing,
+        // and a refused charge stores nothing.
         let appended = self
             .ports
             .messages
-            .append_charged(&sender.conversation, &new, &charges)
+            .append_charged(&sender.conversation, &new, reply.as_ref(), &charges)
             .await;
-        match appended {
-            Ok(Appended::Stored(m)) => Ok(Stored::New(m)),
-            Ok(Appended::Denied { key }) => Err(self.refusal(&charges, &key)),
-            // A concurrent retry with the same id stored it first: answer as that retry will.
-            Err(StoreError::AlreadyExists) if cmid.is_some() => {
-                let cmid = cmid.as_ref().ok_or(CoreError::NotFound)?;
-                let existing = self
-                    .ports
-                    .messages
-                    .find_by_client_id(&sender.conversation, &sender.author_id, cmid);
-                Ok(Stored::Existing(found(existing.await)?))
+        match (appended, cmid) {
+            (Ok(Appended::Stored(m)), _) => {
+                let reply = reply.zip(m.reply_seq).map(|(reply, seq)| reply.numbered(seq));
+                Ok(Stored::New(m, reply))
             }
-            Err(e) => Err(e.into()),
+            // A retry of a stored message is answered as stored, even when the quota it
+            // was charged to is spent by now.
+            (Ok(Appended::Denied { key }), Some(cmid)) => match self.stored_send(sender, cmid).await? {
+                Some(existing) => Ok(Stored::Existing(existing)),
+                None => Err(self.refusal(&charges, &key)),
+            },
+            (Ok(Appended::Denied { key }), None) => Err(self.refusal(&charges, &key)),
+            // A retry, or a concurrent one with the same id stored it first: answer as
+            // that one will.
+            (Err(StoreError::AlreadyExists), Some(cmid)) => {
+                Ok(Stored::Existing(found(self.stored_send(sender, cmid).await)?))
+            }
+            (Err(e), _) => Err(e.into()),
         }
+    }
+
+    /// The message an earlier send of `sender` with this client message id stored.
+    async fn stored_send(&self, sender: &Sender, cmid: &ClientMessageId) -> Result<Option<Message>, StoreError> {
+        self.ports
+            .messages
+            .find_by_client_id(&sender.conversation, &sender.author_id, cmid)
+            .await
     }
 
     /// A send whose client message id is already stored: return the stored exchange, or
@@ -270,16 +278,22 @@ impl Parley {
             )),
             Earlier::Unanswered => {
                 let asker = self.claim_retry(principal, prepared, existing).await?;
-                self.answer(prepared, asker).await
+                self.answer(prepared, asker, None).await
             }
         }
     }
 
     /// Asks the model for the whole reply to a stored user message, through a writer
     /// that the request does not own: if the client goes away, the reply is still
-    /// finished and stored. Answers once it is.
-    async fn answer(&self, prepared: &Prepared, user_message: Message) -> Result<SendOutcome, CoreError> {
-        let (mut user_message, events) = self.start_reply(prepared, user_message, Delivery::Whole).await?;
+    /// finished and stored. Answers once it is. `reply` is the one opened with the user
+    /// message, if it was.
+    async fn answer(
+        &self,
+        prepared: &Prepared,
+        user_message: Message,
+        reply: Option<Message>,
+    ) -> Result<SendOutcome, CoreError> {
+        let (mut user_message, events) = self.start_reply(prepared, user_message, reply, Delivery::Whole).await?;
         let mut events = events.ok_or(CoreError::NotFound)?;
         while let Some(event) = events.next().await {
             match event {
@@ -417,13 +431,26 @@ impl Parley {
         Ok(charges)
     }
 
-    /// Adds a reply's tokens to the bot's daily token counter. The reply is already
-    /// stored, so a failure here is logged and does not fail the send.
+    /// What a reply's tokens add to the bot's daily token counter.
+    pub(super) fn tokens(&self, bot: &BotConfig, usage: Option<crate::message::Usage>) -> Option<QuotaAdd> {
+        usage.map(|usage| QuotaAdd {
+            key: self.bot_daily_tokens_key(&bot.chat_config_id),
+            amount: usage.input_tokens.saturating_add(usage.output_tokens),
+            expires_at: Some(self.end_of_day()),
+        })
+    }
+
+    /// Adds a reply's tokens to the bot's daily token counter, apart from the reply's
+    /// write. The reply is already stored, so a failure here is logged and does not fail
+    /// the send.
     pub(super) async fn count_tokens(&self, bot: &BotConfig, usage: Option<crate::message::Usage>) {
-        let Some(usage) = usage else { return };
-        let key = self.bot_daily_tokens_key(&bot.chat_config_id);
-        let tokens = usage.input_tokens.saturating_add(usage.output_tokens);
-        if let Err(e) = self.ports.quotas.add(&key, tokens, Some(self.end_of_day())).await {
+        let Some(tokens) = self.tokens(bot, usage) else { return };
+        let added = self
+            .ports
+            .quotas
+            .add(&tokens.key, tokens.amount, tokens.expires_at)
+            .await;
+        if let Err(e) = added {
             tracing::warn!(error = %e, "token usage not counted");
         }
     }

@@ -146,8 +146,7 @@ impl Parley {
         id: &RoomId,
     ) -> Result<(Room, &'p User), CoreError> {
         let user = policy::require_user(principal)?;
-        let room = found(self.ports.rooms.get(id).await)?;
-        found(self.ports.rooms.get_member(id, &user.id).await)?;
+        let (room, _) = found(self.ports.rooms.get_with_member(id, &user.id).await)?;
         Ok((room, user))
     }
 

@@ -264,8 +264,11 @@ impl Parley {
     async fn stream_send(&self, principal: &Principal, prepared: Prepared) -> Result<StreamedSend, CoreError> {
         let owner_view = prepared.owner_view;
         let (user_message, reply) = match self.store_user_message(principal, &prepared).await? {
-            Stored::New(user_message) if !prepared.wants_reply => (user_message, None),
-            Stored::New(user_message) => self.start_reply(&prepared, user_message, Delivery::Streamed).await?,
+            Stored::New(user_message, None) => (user_message, None),
+            Stored::New(user_message, reply) => {
+                self.start_reply(&prepared, user_message, reply, Delivery::Streamed)
+                    .await?
+            }
             Stored::Existing(existing) => self.stream_existing(principal, &prepared, existing).await?,
         };
         Ok(StreamedSend {
@@ -295,7 +298,7 @@ impl Parley {
             )),
             Earlier::Unanswered => {
                 let asker = self.claim_retry(principal, prepared, existing).await?;
-                self.start_reply(prepared, asker, Delivery::Streamed).await
+                self.start_reply(prepared, asker, None, Delivery::Streamed).await
             }
         }
     }
@@ -513,16 +516,42 @@ impl Parley {
         left.len()
     }
 
-    /// Opens the model's stream, stores the reply as `streaming` and hands the rest to a
-    /// generator task. A model that cannot be reached fails the send before any event.
+    /// A reply as it is opened: `streaming`, empty, under a new lease of this process.
+    pub(super) fn reply_placeholder(&self) -> NewMessage {
+        NewMessage {
+            lease: Some(Lease {
+                owner: lease_owner(),
+                until: self.lease_until(),
+            }),
+            role: Role::Assistant,
+            author_id: BOT_AUTHOR.to_owned(),
+            author_name: None,
+            content: String::new(),
+            status: MessageStatus::Streaming,
+            created_at: self.now(),
+            usage: None,
+            client_message_id: None,
+        }
+    }
+
+    /// Opens the model's stream and hands the rest to a generator task, which writes
+    /// `reply` (opened with the user message; opened here when `None`, for a retry). A
+    /// model that cannot be reached fails the send before any event.
     pub(super) async fn start_reply(
         &self,
         prepared: &Prepared,
         mut user_message: Message,
+        reply: Option<Message>,
         delivery: Delivery,
     ) -> Result<(Message, Option<ReplyEvents>), CoreError> {
         let sender = &prepared.sender;
         let conversation = &sender.conversation;
+        let reply = match reply {
+            Some(reply) => reply,
+            None => self.open_reply(conversation, &user_message).await?,
+        };
+        user_message.status = MessageStatus::Pending;
+        user_message.reply_seq = Some(reply.seq);
         let request = self.request_for(sender, &prepared.effective(), &user_message).await?;
         let opened = match delivery {
             Delivery::Streamed => self.ports.llm.stream(&request).await,
@@ -544,32 +573,16 @@ impl Parley {
             Ok(stream) => stream,
             Err(e) => {
                 tracing::warn!(error = %e, model = request.model, "model call failed");
+                // The reply failed before its first word: the history leaves it out.
+                self.ports
+                    .messages
+                    .set_status_if(conversation, reply.seq, MessageStatus::Streaming, MessageStatus::Failed)
+                    .await?;
                 self.fail_exchange(conversation, &user_message, Some(&prepared.bot))
                     .await?;
                 return Err(e.into());
             }
         };
-        let reply = NewMessage {
-            lease: Some(Lease {
-                owner: lease_owner(),
-                until: self.lease_until(),
-            }),
-            role: Role::Assistant,
-            author_id: BOT_AUTHOR.to_owned(),
-            author_name: None,
-            content: String::new(),
-            status: MessageStatus::Streaming,
-            created_at: self.now(),
-            usage: None,
-            client_message_id: None,
-        };
-        let reply = self.ports.messages.append(conversation, &reply).await?;
-        self.ports
-            .messages
-            .set_status(conversation, user_message.seq, MessageStatus::Pending, Some(reply.seq))
-            .await?;
-        user_message.status = MessageStatus::Pending;
-        user_message.reply_seq = Some(reply.seq);
         tracing::info!(model = request.model, reply_seq = reply.seq, "reply streaming");
         let events = self.spawn_generator(
             conversation.clone(),
@@ -579,6 +592,21 @@ impl Parley {
             prepared.bot.clone(),
         );
         Ok((user_message, Some(events)))
+    }
+
+    /// Stores a new reply to `user_message` and links them: for a retry, whose user
+    /// message was stored by an earlier send.
+    async fn open_reply(&self, conversation: &Conversation, user_message: &Message) -> Result<Message, CoreError> {
+        let reply = self
+            .ports
+            .messages
+            .append(conversation, &self.reply_placeholder())
+            .await?;
+        self.ports
+            .messages
+            .set_status(conversation, user_message.seq, MessageStatus::Pending, Some(reply.seq))
+            .await?;
+        Ok(reply)
     }
 
     /// Runs the generator detached from the caller and returns its events; the events may
@@ -683,22 +711,11 @@ impl Parley {
         reply.status = status;
         reply.usage = usage;
         reply.lease = None;
-        let (reply, final_saves) = self.finish_reply(conversation, reply).await;
+        let (reply, final_saves, settled) = self.finish_reply(conversation, asker, reply, bot).await;
         saves += final_saves;
-        // The exchange ends with its reply: failed (and its charge given back), or done.
-        let settled = match reply.status {
-            MessageStatus::Failed => self.fail_exchange(conversation, asker, Some(bot)).await,
-            _ => self
-                .ports
-                .messages
-                .set_status(conversation, asker.seq, MessageStatus::Complete, Some(reply.seq))
-                .await
-                .map_err(CoreError::from),
-        };
-        if let Err(e) = settled {
-            tracing::warn!(error = %e, "user message status not saved");
+        if !settled {
+            self.settle_asker(conversation, asker, &reply, bot).await;
         }
-        self.count_tokens(bot, reply.usage).await;
         tracing::info!(
             reply_seq = reply.seq,
             status = ?reply.status,
@@ -712,37 +729,76 @@ impl Parley {
         });
     }
 
-    /// Stores a reply's end, answering it and how many saves that took. If it is no
-    /// longer `streaming` (a stop came first), a stopped reply keeps all the text
+    /// Stores a reply's end, answering it, how many saves that took, and whether its
+    /// user message (`asker`) was settled with it: a reply that did not fail is saved in
+    /// one transaction with its user message completed and its tokens counted. If it is
+    /// no longer `streaming` (a stop came first), a stopped reply keeps all the text
     /// written, and any other end stands as stored.
-    async fn finish_reply(&self, conversation: &Conversation, mut reply: Message) -> (Message, u32) {
+    async fn finish_reply(
+        &self,
+        conversation: &Conversation,
+        asker: &Message,
+        mut reply: Message,
+        bot: &BotConfig,
+    ) -> (Message, u32, bool) {
         let messages = &self.ports.messages;
-        match messages
-            .save_reply(conversation, &reply, MessageStatus::Streaming)
-            .await
-        {
-            Ok(true) => return (reply, 1),
-            Ok(false) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "reply end not saved");
-                return (reply, 1);
+        let mut expected = MessageStatus::Streaming;
+        let mut saves = 0;
+        loop {
+            saves += 1;
+            let saved = match reply.status {
+                MessageStatus::Failed => messages.save_reply(conversation, &reply, expected).await,
+                _ => {
+                    let tokens = self.tokens(bot, reply.usage);
+                    messages
+                        .finish_exchange(conversation, &reply, expected, asker.seq, tokens.as_ref())
+                        .await
+                }
+            };
+            let settled = reply.status != MessageStatus::Failed;
+            match saved {
+                Ok(true) => return (reply, saves, settled),
+                Ok(false) if expected == MessageStatus::Streaming => {}
+                Ok(false) => return (reply, saves, false),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reply end not saved");
+                    return (reply, saves, false);
+                }
+            }
+            match messages.get(conversation, reply.seq).await {
+                // Stopped meanwhile: saved again as stopped, with all its text.
+                Ok(Some(stored)) if stored.status == MessageStatus::Stopped => {
+                    reply.status = MessageStatus::Stopped;
+                    reply.usage = None;
+                    expected = MessageStatus::Stopped;
+                }
+                Ok(Some(stored)) => return (stored, saves, false),
+                Ok(None) => return (reply, saves, false),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reply end not read");
+                    return (reply, saves, false);
+                }
             }
         }
-        match messages.get(conversation, reply.seq).await {
-            Ok(Some(stored)) if stored.status == MessageStatus::Stopped => {
-                reply.status = MessageStatus::Stopped;
-                reply.usage = None;
-                if let Err(e) = messages.save_reply(conversation, &reply, MessageStatus::Stopped).await {
-                    tracing::warn!(error = %e, "stopped reply not saved");
-                }
-                (reply, 2)
-            }
-            Ok(Some(stored)) => (stored, 1),
-            Ok(None) => (reply, 1),
-            Err(e) => {
-                tracing::warn!(error = %e, "reply end not read");
-                (reply, 1)
-            }
+    }
+
+    /// Settles a user message whose reply's end was not stored with it: failed with its
+    /// reply (and its charge given back), or complete, its reply's tokens counted apart.
+    async fn settle_asker(&self, conversation: &Conversation, asker: &Message, reply: &Message, bot: &BotConfig) {
+        let settled = match reply.status {
+            MessageStatus::Failed => self.fail_exchange(conversation, asker, Some(bot)).await,
+            _ => self
+                .ports
+                .messages
+                .set_status(conversation, asker.seq, MessageStatus::Complete, Some(reply.seq))
+                .await
+                .map_err(CoreError::from),
+        };
+        if let Err(e) = settled {
+            tracing::warn!(error = %e, "user message status not saved");
+        }
+        if reply.status != MessageStatus::Failed {
+            self.count_tokens(bot, reply.usage).await;
         }
     }
 
