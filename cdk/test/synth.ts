@@ -78,3 +78,9 @@ export function functionId(json: Synthesized["json"], name: string): string {
   if (found.length !== 1) throw new Error(`expected one function ${name}, found ${found.length}`);
   return found[0][0];
 }
+
+// `node --import tsx test/synth.ts` prints a fresh placeholder directory pair, for the
+// offline `cdk synth` of scripts/cdk.sh test.
+if (process.argv[1] === import.meta.filename) {
+  console.log(JSON.stringify(placeholders()));
+}
