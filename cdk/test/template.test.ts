@@ -115,7 +115,7 @@ describe("the REST API of the streaming routes", () => {
   test("authorizes with auth-check, REQUEST, no identity source, no caching", () => {
     const props = authorizer.Properties ?? {};
     assert.equal(props.Type, "REQUEST");
-    assert.ok(props.IdentitySource === undefined || props.IdentitySource === "");
+    assert.equal(props.IdentitySource, undefined);
     assert.equal(props.AuthorizerResultTtlInSeconds, 0);
     assert.match(text(props.AuthorizerUri), new RegExp(functionId(json, AUTHORIZER_FUNCTION)));
   });

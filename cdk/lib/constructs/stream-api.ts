@@ -76,6 +76,8 @@ export class StreamApi extends Construct {
       identitySources: [],
       resultsCacheTtl: Duration.seconds(0),
     });
+    // CDK writes the empty list as "", which API Gateway need not read as "none": leave it out.
+    (authorizer.node.defaultChild as apigw.CfnAuthorizer).addPropertyDeletionOverride("IdentitySource");
     const integration = new apigw.LambdaIntegration(handler, {
       responseTransferMode: apigw.ResponseTransferMode.STREAM,
       timeout: STREAM_TIMEOUT,
