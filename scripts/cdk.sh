@@ -41,7 +41,9 @@ offline() {
     https_proxy=http://127.0.0.1:9 NO_PROXY= no_proxy= "$@"
 }
 
-lambda_dir=${PARLEY_PACKAGE_DIR:-${CARGO_TARGET_DIR:-$HOME/.cache/parley/target}/lambda}
+# As the Makefile: package.sh writes to $CARGO_TARGET_DIR/lambda unless PARLEY_PACKAGE_DIR says.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/parley/target}
+lambda_dir=${PARLEY_PACKAGE_DIR:-$CARGO_TARGET_DIR/lambda}
 build() {
   "$root/scripts/package.sh" --arm64
   "$root/scripts/web-build.sh"
