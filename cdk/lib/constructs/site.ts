@@ -133,14 +133,14 @@ export class Site extends Construct {
    * distribution's cache is invalidated, so a deployment shows at once.
    */
   deploy(webDir: string, config: Record<string, unknown>): void {
-    new s3deploy.BucketDeployment(this, "Assets", {
+    const assets = new s3deploy.BucketDeployment(this, "Assets", {
       sources: [s3deploy.Source.asset(join(webDir, "assets"))],
       destinationBucket: this.bucket,
       destinationKeyPrefix: "assets/",
       prune: false,
       cacheControl: [s3deploy.CacheControl.fromString("public, max-age=31536000, immutable")],
     });
-    new s3deploy.BucketDeployment(this, "Pages", {
+    const pages = new s3deploy.BucketDeployment(this, "Pages", {
       sources: [
         s3deploy.Source.asset(webDir, { exclude: ["assets", "assets/**"] }),
         s3deploy.Source.jsonData(CONFIG_FILE, config),
@@ -151,6 +151,8 @@ export class Site extends Construct {
       distribution: this.distribution,
       distributionPaths: ["/*"],
     });
+    // The new index.html only once the files it names are there.
+    pages.node.addDependency(assets);
   }
 
   /** Security headers for the web app's pages, the cloud twin of the local server's. */
