@@ -13,6 +13,7 @@ import { App, Stack, Validations } from "aws-cdk-lib";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
+import { RAW_FINDINGS } from "../lib/nag.js";
 import { synth } from "./synth.js";
 
 const { stack, outdir } = synth();
@@ -50,6 +51,23 @@ describe("cdk-nag", () => {
     assert.ok(acks.length >= 10, "the acknowledgements were found");
     for (const a of acks) {
       assert.ok(a.reason.length >= 40, `${a.id} at ${a.path}: "${a.reason}" is no reason`);
+    }
+  });
+
+  test("every acknowledgement still answers a finding (none outlives what it excused)", () => {
+    const raw = synth({ [RAW_FINDINGS]: "true" }, false);
+    const findings = new AwsSolutionsChecks()
+      .validateScope(raw.stack)
+      .violations.flatMap((v) =>
+        v.violatingResources.map((r) => ({ id: v.ruleName, path: r.constructPath ?? "" })),
+      );
+    assert.ok(findings.length > 0, "the raw findings were collected");
+    for (const a of acknowledgements(stack).filter((a) => a.id.includes("AwsSolutions-"))) {
+      const id = a.id.replace(/^AwsSolutions::/, "");
+      assert.ok(
+        findings.some((f) => f.id === id && (f.path === a.path || f.path.startsWith(`${a.path}/`))),
+        `${id} at ${a.path} answers no finding: remove it`,
+      );
     }
   });
 });

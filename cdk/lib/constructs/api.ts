@@ -14,7 +14,6 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import type { Route } from "../contracts.js";
-import { acknowledge } from "../nag.js";
 
 /** The HTTP API's one stage: the path prefix its URLs start with. */
 export const API_STAGE = "api";
@@ -95,16 +94,5 @@ export class Api extends Construct {
         authorizer,
       });
     }
-    // After the routes: a suppression reaches only the children that exist when it is added.
-    acknowledge(this.httpApi, [
-      {
-        id: "AwsSolutions-APIG4",
-        reason: "Every route has auth-check as its Lambda authorizer (asserted by the template tests).",
-      },
-      {
-        id: "AwsSolutions-COG4",
-        reason: "auth-check verifies the Cognito tokens itself (and guest tokens, which Cognito cannot).",
-      },
-    ]);
   }
 }

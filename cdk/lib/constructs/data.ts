@@ -68,9 +68,6 @@ export class Data extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
     });
-    acknowledge(this.logBucket, [
-      { id: "AwsSolutions-S1", reason: "This is the access-log bucket; logging it into itself would loop." },
-    ]);
 
     this.bucket = new s3.Bucket(this, "Bots", {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,

@@ -89,7 +89,6 @@ export class StreamApi extends Construct {
         authorizationType: apigw.AuthorizationType.CUSTOM,
       });
     }
-    // After the routes: a suppression reaches only the children that exist when it is added.
     acknowledge(this.restApi, [
       {
         id: "AwsSolutions-APIG2",
