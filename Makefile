@@ -75,10 +75,12 @@ bench-smoke:
 fmt:
 	cargo fmt --all
 
-## Writes docs/openapi.json from the code (a test fails while the two differ).
+## Writes docs/openapi.json and docs/dynamodb-table.json (the table's shape, which the CDK
+## app deploys) from the code; a test fails while either differs.
 openapi:
 	cargo build --locked -p parley-local --bin parley
 	$(PARLEY_BIN) openapi > docs/openapi.json
+	$(PARLEY_BIN) dynamodb-table > docs/dynamodb-table.json
 
 ## The seven Lambda functions as provided.al2023 zips (x86_64; `scripts/package.sh --arm64`
 ## for Graviton), with their sizes.

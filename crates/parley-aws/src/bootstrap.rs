@@ -1,5 +1,10 @@
 //! Creates the table and the bucket, idempotently: running it against what exists
 //! already changes nothing. Used by `parley bootstrap` and by the tests.
+//!
+//! The table's shape is defined once, here: [`ensure_table`] creates it and
+//! [`table_definition`] states it in CloudFormation's words for the CDK app, which reads
+//! it from `docs/dynamodb-table.json` (`make openapi` rewrites that file; a test fails
+//! while it differs, and another compares a bootstrapped table with it).
 
 use std::time::Duration;
 
@@ -15,6 +20,53 @@ use crate::keys::{EXPIRES_AT, GSI1, GSI1PK, GSI1SK, PK, SK};
 
 /// How long to wait for a new table to become `ACTIVE`.
 const TABLE_READY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The table's key: partition and sort key.
+const TABLE_KEY: [&str; 2] = [PK, SK];
+/// The global secondary indexes (all attributes projected): name, partition and sort key.
+const INDEXES: [(&str, [&str; 2]); 1] = [(GSI1, [GSI1PK, GSI1SK])];
+
+/// Every key attribute (all strings): the table's, then each index's.
+fn key_attributes() -> impl Iterator<Item = &'static str> {
+    TABLE_KEY
+        .into_iter()
+        .chain(INDEXES.into_iter().flat_map(|(_, key)| key))
+}
+
+/// The table as `AWS::DynamoDB::Table` properties: keys, indexes, on-demand billing and
+/// TTL on [`EXPIRES_AT`]. The deployment adds what a local emulator has no use for
+/// (point-in-time recovery, deletion protection).
+pub fn table_definition() -> serde_json::Value {
+    let key_schema = |[hash, range]: [&str; 2]| {
+        serde_json::json!([
+            {"AttributeName": hash, "KeyType": "HASH"},
+            {"AttributeName": range, "KeyType": "RANGE"},
+        ])
+    };
+    serde_json::json!({
+        "AttributeDefinitions": key_attributes()
+            .map(|name| serde_json::json!({"AttributeName": name, "AttributeType": "S"}))
+            .collect::<Vec<_>>(),
+        "KeySchema": key_schema(TABLE_KEY),
+        "GlobalSecondaryIndexes": INDEXES
+            .into_iter()
+            .map(|(name, key)| serde_json::json!({
+                "IndexName": name,
+                "KeySchema": key_schema(key),
+                "Projection": {"ProjectionType": "ALL"},
+            }))
+            .collect::<Vec<_>>(),
+        "BillingMode": "PAY_PER_REQUEST",
+        "TimeToLiveSpecification": {"AttributeName": EXPIRES_AT, "Enabled": true},
+    })
+}
+
+/// [`table_definition`] as `docs/dynamodb-table.json` holds it.
+pub fn table_definition_json() -> String {
+    let mut text = serde_json::to_string_pretty(&table_definition()).unwrap_or_default();
+    text.push('\n');
+    text
+}
 
 /// Creates the table if it does not exist (keys `PK`/`SK`, the index `GSI1`, on-demand
 /// billing), waits until it is `ACTIVE`, and makes sure TTL is on `expires_at`.
@@ -36,8 +88,7 @@ pub async fn ensure_table(sdk: &aws_config::SdkConfig, table: &str) -> Result<()
             .table_name(table)
             .billing_mode(BillingMode::PayPerRequest)
             .set_attribute_definitions(Some(
-                [PK, SK, GSI1PK, GSI1SK]
-                    .into_iter()
+                key_attributes()
                     .map(|name| {
                         AttributeDefinition::builder()
                             .attribute_name(name)
@@ -47,15 +98,20 @@ pub async fn ensure_table(sdk: &aws_config::SdkConfig, table: &str) -> Result<()
                     })
                     .collect::<Result<Vec<_>, _>>()?,
             ))
-            .set_key_schema(Some(key_schema(PK, SK)?))
-            .global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name(GSI1)
-                    .set_key_schema(Some(key_schema(GSI1PK, GSI1SK)?))
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                    .build()
-                    .map_err(other)?,
-            )
+            .set_key_schema(Some(key_schema(TABLE_KEY)?))
+            .set_global_secondary_indexes(Some(
+                INDEXES
+                    .into_iter()
+                    .map(|(name, key)| {
+                        GlobalSecondaryIndex::builder()
+                            .index_name(name)
+                            .set_key_schema(Some(key_schema(key)?))
+                            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                            .build()
+                            .map_err(other)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ))
             .send()
             .await;
         match result {
@@ -69,7 +125,7 @@ pub async fn ensure_table(sdk: &aws_config::SdkConfig, table: &str) -> Result<()
     ensure_ttl(&ddb, table).await
 }
 
-fn key_schema(hash: &str, range: &str) -> Result<Vec<KeySchemaElement>, StoreError> {
+fn key_schema([hash, range]: [&str; 2]) -> Result<Vec<KeySchemaElement>, StoreError> {
     [(hash, KeyType::Hash), (range, KeyType::Range)]
         .into_iter()
         .map(|(name, kind)| {
@@ -159,5 +215,18 @@ pub async fn ensure_bucket(sdk: &aws_config::SdkConfig, bucket: &str) -> Result<
         Ok(_) => Ok(()),
         Err(e) if e.as_service_error().is_some_and(|e| e.is_bucket_already_owned_by_you()) => Ok(()),
         Err(e) => Err(sdk_err(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_committed_table_definition_is_current() {
+        let committed: serde_json::Value =
+            serde_json::from_str(include_str!("../../../docs/dynamodb-table.json")).expect("the file is JSON");
+        assert!(
+            committed == super::table_definition(),
+            "docs/dynamodb-table.json differs from the table bootstrap creates: run `make openapi`"
+        );
     }
 }

@@ -1,13 +1,15 @@
-//! `bootstrap` creates the table (keys, index, TTL, on-demand billing) and the bucket,
-//! and running it again against what exists changes nothing and loses nothing.
+//! `bootstrap` creates the table (keys, index, TTL, on-demand billing) as
+//! `bootstrap::table_definition` states it for the deployment, and the bucket; running it
+//! again against what exists changes nothing and loses nothing.
 
 mod common;
 
-use aws_sdk_dynamodb::types::{BillingMode, KeyType, ProjectionType};
+use aws_sdk_dynamodb::types::KeySchemaElement;
 use common::unique_settings;
-use parley_aws::{AwsStore, bootstrap, keys};
+use parley_aws::{AwsStore, bootstrap};
 use parley_core::ports::BotStore;
 use parley_testkit as kit;
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_creates_the_table_and_bucket_and_is_idempotent() {
@@ -45,6 +47,7 @@ async fn bootstrap_creates_the_table_and_bucket_and_is_idempotent() {
         "a second bootstrap must keep the index items"
     );
 
+    // THEN the table is exactly the shape the deployment reads (docs/dynamodb-table.json).
     let table = store
         .dynamodb()
         .describe_table()
@@ -54,37 +57,6 @@ async fn bootstrap_creates_the_table_and_bucket_and_is_idempotent() {
         .expect("describe the table")
         .table
         .expect("a table description");
-    let key_names = |schema: &[aws_sdk_dynamodb::types::KeySchemaElement]| {
-        schema
-            .iter()
-            .map(|k| (k.attribute_name().to_owned(), k.key_type().clone()))
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(
-        key_names(table.key_schema()),
-        vec![
-            (keys::PK.to_owned(), KeyType::Hash),
-            (keys::SK.to_owned(), KeyType::Range)
-        ]
-    );
-    let indexes = table.global_secondary_indexes();
-    assert_eq!(indexes.len(), 1, "one global secondary index");
-    assert_eq!(indexes[0].index_name(), Some(keys::GSI1));
-    assert_eq!(
-        key_names(indexes[0].key_schema()),
-        vec![
-            (keys::GSI1PK.to_owned(), KeyType::Hash),
-            (keys::GSI1SK.to_owned(), KeyType::Range)
-        ]
-    );
-    assert_eq!(
-        indexes[0].projection().and_then(|p| p.projection_type()),
-        Some(&ProjectionType::All)
-    );
-    assert_eq!(
-        table.billing_mode_summary().and_then(|b| b.billing_mode()),
-        Some(&BillingMode::PayPerRequest)
-    );
     let ttl = store
         .dynamodb()
         .describe_time_to_live()
@@ -94,6 +66,29 @@ async fn bootstrap_creates_the_table_and_bucket_and_is_idempotent() {
         .expect("describe TTL")
         .time_to_live_description
         .expect("a TTL description");
-    assert_eq!(ttl.attribute_name(), Some(keys::EXPIRES_AT));
-    assert_eq!(ttl.time_to_live_status().map(|s| s.as_str()), Some("ENABLED"));
+    let key_schema = |schema: &[KeySchemaElement]| {
+        schema
+            .iter()
+            .map(|k| json!({"AttributeName": k.attribute_name(), "KeyType": k.key_type().as_str()}))
+            .collect::<Vec<_>>()
+    };
+    let described = json!({
+        "AttributeDefinitions": table.attribute_definitions().iter()
+            .map(|a| json!({"AttributeName": a.attribute_name(), "AttributeType": a.attribute_type().as_str()}))
+            .collect::<Vec<_>>(),
+        "KeySchema": key_schema(table.key_schema()),
+        "GlobalSecondaryIndexes": table.global_secondary_indexes().iter()
+            .map(|i| json!({
+                "IndexName": i.index_name(),
+                "KeySchema": key_schema(i.key_schema()),
+                "Projection": {"ProjectionType": i.projection().and_then(|p| p.projection_type()).map(|p| p.as_str())},
+            }))
+            .collect::<Vec<_>>(),
+        "BillingMode": table.billing_mode_summary().and_then(|b| b.billing_mode()).map(|b| b.as_str()),
+        "TimeToLiveSpecification": {
+            "AttributeName": ttl.attribute_name(),
+            "Enabled": ttl.time_to_live_status().map(|s| s.as_str()) == Some("ENABLED"),
+        },
+    });
+    assert_eq!(described, bootstrap::table_definition());
 }

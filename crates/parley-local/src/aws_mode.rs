@@ -9,12 +9,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use parley_api::PrincipalSource;
-use parley_runtime::{AuthCheckConfig, FunctionConfig};
+use parley_runtime::{AuthCheckConfig, Environment, FunctionConfig};
 
 /// The merged router over DynamoDB, S3 and Cognito, configured as the functions are.
 pub async fn build_aws() -> anyhow::Result<Router> {
-    let functions = FunctionConfig::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut auth = AuthCheckConfig::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sdk = parley_runtime::parley_aws::sdk_config().await;
+    let env = Environment::load(&sdk).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let functions = FunctionConfig::from_lookup(env.lookup()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut auth = AuthCheckConfig::from_lookup(env.lookup()).map_err(|e| anyhow::anyhow!("{e}"))?;
     // An emulator publishes the pool's keys under its own address, not the issuer's.
     if let (Ok(endpoint), Err(_)) = (std::env::var("AWS_ENDPOINT_URL"), std::env::var("COGNITO_JWKS_URL")) {
         auth.jwks_url = format!(
@@ -23,7 +25,6 @@ pub async fn build_aws() -> anyhow::Result<Router> {
             auth.user_pool_id
         );
     }
-    let sdk = parley_runtime::parley_aws::sdk_config().await;
     let pdf = crate::pdf_extractor(crate::pdf_limits_from_env()?, None)?;
     let state = parley_runtime::api_state(&functions, &sdk)
         .context("cannot assemble the app on AWS")?

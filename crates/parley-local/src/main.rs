@@ -1,5 +1,6 @@
 //! `parley`: the local server; `parley bootstrap` prepares a local AWS emulator;
-//! `parley openapi` prints the API's OpenAPI document.
+//! `parley openapi` prints the API's OpenAPI document; `parley dynamodb-table` prints the
+//! table's shape as the deployment reads it (`docs/dynamodb-table.json`).
 
 mod bootstrap;
 
@@ -16,6 +17,10 @@ async fn main() -> anyhow::Result<()> {
     }
     if std::env::args().nth(1).as_deref() == Some("openapi") {
         print!("{}", parley_api::openapi::document_json());
+        return Ok(());
+    }
+    if std::env::args().nth(1).as_deref() == Some("dynamodb-table") {
+        print!("{}", parley_aws::bootstrap::table_definition_json());
         return Ok(());
     }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));

@@ -15,17 +15,17 @@ use parley_core::usecases::{Ports, Settings};
 use parley_llm::ProvidersConfig;
 
 use crate::FunctionConfig;
-use crate::context::authorizer_context;
+use crate::context::{authorizer_context, routed_by_event_path};
 
-/// The core app over the AWS store, with the model providers the environment configures
-/// (`OPENAI_*`, `GEMINI_*`; the offline model always). Builds clients only: no network.
+/// The core app over the AWS store, with `providers` (the offline model always). Builds
+/// clients only: no network.
 pub fn parley_on_aws(
     sdk: &aws_config::SdkConfig,
     aws: AwsSettings,
     models: &str,
+    providers: &ProvidersConfig,
     settings: Settings,
 ) -> anyhow::Result<Parley> {
-    let providers = ProvidersConfig::from_env().context("model provider configuration")?;
     let catalog =
         ModelCatalog::parse(models, |p| providers.configured(p)).map_err(|e| anyhow::anyhow!("PARLEY_MODELS: {e}"))?;
     let llm: Arc<dyn LlmProvider> = Arc::new(providers.router(catalog.clone())?);
@@ -50,18 +50,18 @@ pub fn api_state(config: &FunctionConfig, sdk: &aws_config::SdkConfig) -> anyhow
         rate_limits: config.rate_limits,
         ..Settings::default()
     };
-    let parley = parley_on_aws(sdk, config.aws.clone(), &config.models, settings)?;
+    let parley = parley_on_aws(sdk, config.aws.clone(), &config.models, &config.providers, settings)?;
     let guests = GuestTokens::new(config.guest_key.as_bytes()).context("PARLEY_GUEST_KEY")?;
     Ok(ApiState::new(parley, Arc::new(guests)))
 }
 
 /// The router a function runs: its routes, `GET /health`, CORS for `cors`, and the
 /// principal taken from the API Gateway authorizer context (never from a header:
-/// `auth-check` has verified it).
+/// `auth-check` has verified it), routed by the path without the API's stage.
 pub fn function_app(name: &str, state: ApiState, cors: &CorsOrigins) -> anyhow::Result<Router> {
     let routes = parley_api::function_router(name, state).with_context(|| format!("no function is named {name:?}"))?;
-    Ok(
+    Ok(routed_by_event_path(
         parley_api::finish_with(routes, PrincipalSource::AuthorizerContext, cors)
             .layer(axum::middleware::from_fn(authorizer_context)),
-    )
+    ))
 }

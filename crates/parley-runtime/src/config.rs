@@ -8,6 +8,7 @@ use parley_auth::MAX_USER_STATUS_TTL;
 use parley_aws::AwsSettings;
 use parley_core::limits::RateLimits;
 use parley_core::models::DEFAULT_MODELS;
+use parley_llm::ProvidersConfig;
 
 /// A variable that is missing or cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -25,7 +26,7 @@ impl ConfigError {
         }
     }
 
-    fn invalid(name: &'static str, problem: impl Into<String>) -> Self {
+    pub(crate) fn invalid(name: &'static str, problem: impl Into<String>) -> Self {
         Self {
             name,
             problem: problem.into(),
@@ -41,7 +42,7 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-fn get(lookup: &impl Lookup, name: &str) -> Option<String> {
+pub(crate) fn get(lookup: &impl Lookup, name: &str) -> Option<String> {
     lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
@@ -67,6 +68,9 @@ pub struct FunctionConfig {
     /// `PARLEY_SESSION_STARTS_PER_MINUTE`, `PARLEY_SENDS_PER_MINUTE` (per client
     /// address) and `PARLEY_GUEST_SESSIONS_PER_BOT_PER_HOUR`; see [`rate_limits`].
     pub rate_limits: RateLimits,
+    /// The model providers: `OPENAI_*`, `GEMINI_*` and `PARLEY_LLM_*` (see
+    /// [`ProvidersConfig::from_lookup`]); the offline model is always there.
+    pub providers: ProvidersConfig,
 }
 
 impl FunctionConfig {
@@ -93,6 +97,8 @@ impl FunctionConfig {
             creators_group: get(&lookup, "PARLEY_CREATORS_GROUP"),
             cors_origins: cors_origins(&lookup)?,
             rate_limits: rate_limits(&lookup)?,
+            providers: ProvidersConfig::from_lookup(&lookup)
+                .map_err(|e| ConfigError::invalid("model providers", format!("are misconfigured: {e}")))?,
         })
     }
 }

@@ -43,11 +43,13 @@ pub async fn authorizer_context(mut req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// `router`, routing a REST API (v1) request by its event's `path`. lambda_http puts a
-/// named stage in front of the URI's path (`/prod/session/…`), and a REST API's stage is
-/// always named, so no route would match; the event's `path` has no stage, and it is the
-/// path `auth-check` applied the route rules to. HTTP API requests are left as they are.
-/// The rewrite wraps the whole router, since routing happens before a route's layers.
+/// `router`, routing every request by its path without the API's stage, which is the path
+/// `auth-check` applied the route rules to. lambda_http puts a named stage in front of a
+/// REST API (v1) request's path (`/prod/session/…`; a REST API's stage is always named),
+/// so the event's own `path`, which has none, is taken instead. An HTTP API's raw path
+/// starts with its stage when the stage is named (`/api/create-chat` on stage `api`, as
+/// the deployment names it), so that prefix is dropped. The rewrite wraps the whole
+/// router, since routing happens before a route's layers.
 pub fn routed_by_event_path(router: Router) -> Router {
     Router::new()
         .fallback_service(router)
@@ -55,15 +57,30 @@ pub fn routed_by_event_path(router: Router) -> Router {
 }
 
 async fn event_path(mut req: Request, next: Next) -> Response {
-    let rest = matches!(
-        req.extensions().get::<RequestContext>(),
-        Some(RequestContext::ApiGatewayV1(_))
-    );
-    let path = req.extensions().raw_http_path();
-    if rest && path.starts_with('/') {
+    let path = match req.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV1(_)) => Some(req.extensions().raw_http_path().to_owned()),
+        Some(RequestContext::ApiGatewayV2(ctx)) => match ctx.stage.as_deref() {
+            Some(stage) if stage != "$default" => req
+                .uri()
+                .path()
+                .strip_prefix('/')
+                .and_then(|p| p.strip_prefix(stage))
+                .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+                .map(|rest| {
+                    if rest.is_empty() {
+                        "/".to_owned()
+                    } else {
+                        rest.to_owned()
+                    }
+                }),
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some(path) = path.filter(|p| p.starts_with('/')) {
         let target = match req.uri().query() {
             Some(query) => format!("{path}?{query}"),
-            None => path.to_owned(),
+            None => path,
         };
         if let Ok(target) = target.parse::<PathAndQuery>() {
             let mut parts = req.uri().clone().into_parts();
@@ -125,6 +142,33 @@ mod tests {
         assert_eq!(source_ip(&v1), Some("2001:db8::7".parse().expect("ip")));
         // A malformed source IP is no address (counted as `unknown`).
         assert_eq!(source_ip(&context(&rest_event("not-an-ip"))), None);
+    }
+
+    #[tokio::test]
+    async fn an_http_api_request_on_a_named_stage_is_routed_without_the_stage() {
+        use axum::routing::get;
+        use tower::ServiceExt;
+
+        let app = routed_by_event_path(axum::Router::new().route("/health", get(|| async { "ok" })));
+        let on_stage = |stage: &str, raw_path: &str| {
+            let mut event: serde_json::Value =
+                serde_json::from_str(include_str!("../fixtures/health.json")).expect("the fixture is JSON");
+            event["rawPath"] = raw_path.into();
+            event["requestContext"]["http"]["path"] = raw_path.into();
+            event["requestContext"]["stage"] = stage.into();
+            lambda_http::request::from_str(&event.to_string()).expect("an HTTP API event")
+        };
+        let status = |request: lambda_http::Request| {
+            let app = app.clone();
+            async move { app.oneshot(request).await.expect("infallible").status().as_u16() }
+        };
+        // GIVEN the deployment's stage `api`: `/api/health` is the route `/health`.
+        assert_eq!(status(on_stage("api", "/api/health")).await, 200);
+        // The default stage adds nothing, so its paths are taken as they are.
+        assert_eq!(status(on_stage("$default", "/health")).await, 200);
+        assert_eq!(status(on_stage("$default", "/api/health")).await, 404);
+        // Only a whole first segment is the stage: `/apihealth` is not `/health`.
+        assert_eq!(status(on_stage("api", "/apihealth")).await, 404);
     }
 
     /// A REST API (v1) request to `session-stream` with the context `auth-check` wrote.

@@ -4,13 +4,15 @@
 //! the principal layer ([`context`]), the `auth-check` authorizer of both APIs
 //! ([`authorizer`]), and the response prelude of the streaming function ([`streaming`]).
 //!
-//! Start-up builds clients only and makes no network call, so a cold start costs process
-//! start and client construction; keys, credentials and connections come on first use.
+//! Start-up builds clients only, so a cold start costs process start and client
+//! construction; credentials and connections come on first use. The one network call at
+//! start is reading the secrets of `PARLEY_SECRETS` when it is set ([`secrets`]).
 
 pub mod app;
 pub mod authorizer;
 pub mod config;
 pub mod context;
+pub mod secrets;
 pub mod streaming;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -25,6 +27,7 @@ use parley_aws::cognito::CognitoUserStatus;
 pub use app::{api_state, function_app};
 pub use authorizer::{Authorizer, AuthorizerEvent, Decision};
 pub use config::{AuthCheckConfig, ConfigError, FunctionConfig};
+pub use secrets::Environment;
 pub use {lambda_http, lambda_runtime, parley_aws};
 
 /// JSON logs, one object per line, as CloudWatch reads them; `RUST_LOG` filters.
@@ -48,22 +51,33 @@ pub fn or_exit<T>(config: Result<T, ConfigError>) -> T {
     })
 }
 
-/// The router of HTTP function `name` with its clients built once.
-pub async fn http_function(name: &str, config: &FunctionConfig) -> Result<axum::Router, lambda_http::Error> {
+/// The SDK's configuration and the environment with the secrets of `PARLEY_SECRETS` in
+/// it: what every function reads before its configuration. The process ends, naming the
+/// variable, when a secret cannot be read.
+pub async fn start() -> (aws_config::SdkConfig, Environment) {
     let sdk = parley_aws::sdk_config().await;
-    let state = api_state(config, &sdk)?;
+    let env = or_exit(Environment::load(&sdk).await);
+    (sdk, env)
+}
+
+/// The router of HTTP function `name`, configured from the environment and its secrets,
+/// with its clients built once.
+pub async fn http_function(name: &str) -> Result<axum::Router, lambda_http::Error> {
+    let (sdk, env) = start().await;
+    let config = or_exit(FunctionConfig::from_lookup(env.lookup()));
+    let state = api_state(&config, &sdk)?;
     Ok(function_app(name, state, &config.cors_origins)?)
 }
 
-/// The router of HTTP function `name`, reading profile PDFs with `pdf`: only
-/// `chat-config` serves persona uploads, so only it links (and passes) an extractor.
+/// [`http_function`], reading profile PDFs with `pdf`: only `chat-config` serves persona
+/// uploads, so only it links (and passes) an extractor.
 pub async fn http_function_with_pdf(
     name: &str,
-    config: &FunctionConfig,
     pdf: Arc<dyn parley_core::ports::PdfTextExtractor>,
 ) -> Result<axum::Router, lambda_http::Error> {
-    let sdk = parley_aws::sdk_config().await;
-    let state = api_state(config, &sdk)?.with_pdf_extractor(pdf);
+    let (sdk, env) = start().await;
+    let config = or_exit(FunctionConfig::from_lookup(env.lookup()));
+    let state = api_state(&config, &sdk)?.with_pdf_extractor(pdf);
     Ok(function_app(name, state, &config.cors_origins)?)
 }
 

@@ -14,10 +14,10 @@ use axum::middleware::Next;
 use axum::response::Response;
 use http::header::{HeaderMap, HeaderValue, SET_COOKIE};
 
-/// `router` as a streaming function serves it: routed by the REST API event's path
-/// ([`crate::context::routed_by_event_path`]), every response's headers single-valued.
+/// A function's router (from [`crate::function_app`], so routed by the event's path) as
+/// a streaming function serves it: every response's headers single-valued.
 pub fn streaming_app(router: Router) -> Router {
-    crate::context::routed_by_event_path(router).layer(axum::middleware::from_fn(single_valued_headers))
+    router.layer(axum::middleware::from_fn(single_valued_headers))
 }
 
 async fn single_valued_headers(request: Request, next: Next) -> Response {

@@ -76,6 +76,7 @@ pub async fn config_on(sdk: &aws_config::SdkConfig) -> FunctionConfig {
         creators_group: None,
         cors_origins: parley_api::CorsOrigins::none(),
         rate_limits: parley_core::limits::RateLimits::default(),
+        providers: parley_llm::ProvidersConfig::default(),
     }
 }
 

@@ -9,8 +9,8 @@ use parley_runtime::{AuthCheckConfig, lambda_runtime};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     parley_runtime::init_tracing();
-    let config = parley_runtime::or_exit(AuthCheckConfig::from_env());
-    let sdk = parley_runtime::parley_aws::sdk_config().await;
+    let (sdk, env) = parley_runtime::start().await;
+    let config = parley_runtime::or_exit(AuthCheckConfig::from_lookup(env.lookup()));
     let authorizer = parley_runtime::authorizer(&config, &sdk)?;
     let authorizer = &authorizer;
     lambda_runtime::run(lambda_runtime::service_fn(move |event| {

@@ -5,12 +5,11 @@
 //! is streamed: a JSON prelude (status, single-valued headers, cookies), eight NUL bytes,
 //! then the body as the router writes it.
 
-use parley_runtime::{FunctionConfig, lambda_http};
+use parley_runtime::lambda_http;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     parley_runtime::init_tracing();
-    let config = parley_runtime::or_exit(FunctionConfig::from_env());
-    let router = parley_runtime::http_function("session-stream", &config).await?;
+    let router = parley_runtime::http_function("session-stream").await?;
     lambda_http::run_with_streaming_response(parley_runtime::streaming::streaming_app(router)).await
 }
