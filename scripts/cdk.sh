@@ -29,7 +29,7 @@ fi
 
 # The CLI asks nothing of the network unless told: no notices (cdk.json), no telemetry.
 export CDK_DISABLE_CLI_TELEMETRY=true
-cdk() { npx --no-install cdk "$@"; }
+cdk=(npx --no-install cdk)
 
 # Runs a command with no AWS credentials and every proxied request sent to a closed port,
 # so that anything reaching for AWS or the network fails instead of passing by luck.
@@ -44,6 +44,16 @@ offline() {
 # As the Makefile: package.sh writes to $CARGO_TARGET_DIR/lambda unless PARLEY_PACKAGE_DIR says.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/parley/target}
 lambda_dir=${PARLEY_PACKAGE_DIR:-$CARGO_TARGET_DIR/lambda}
+
+# `-c lambdaDir=… -c webDir=…` of placeholder files: the CLI synthesizes the app even to
+# bootstrap or destroy, and the template's shape does not depend on the binaries.
+placeholders() {
+  local dirs
+  dirs=$(node --import tsx test/synth.ts)
+  printf '%s\n' -c "lambdaDir=$(node -p 'JSON.parse(process.argv[1]).lambdaDir' "$dirs")" \
+    -c "webDir=$(node -p 'JSON.parse(process.argv[1]).webDir' "$dirs")"
+}
+
 build() {
   "$root/scripts/package.sh" --arm64
   "$root/scripts/web-build.sh"
@@ -58,31 +68,31 @@ case "$command" in
     started=$(date +%s)
     offline node --import tsx --test --test-reporter=spec test/*.test.ts
     echo "cdk: template tests took $(($(date +%s) - started)) s"
-    dirs=$(node --import tsx test/synth.ts)
     out=$(mktemp -d)
     trap 'rm -rf "$out"' EXIT
+    mapfile -t context < <(placeholders)
     started=$(date +%s)
-    offline npx --no-install cdk synth --quiet -o "$out" \
-      -c lambdaDir="$(node -p "JSON.parse(process.argv[1]).lambdaDir" "$dirs")" \
-      -c webDir="$(node -p "JSON.parse(process.argv[1]).webDir" "$dirs")"
+    offline "${cdk[@]}" synth --quiet -o "$out" "${context[@]}"
     echo "cdk: cdk synth (offline, no credentials) took $(($(date +%s) - started)) s"
     ;;
   synth)
     build
-    offline cdk synth --quiet -c lambdaDir="$lambda_dir" "$@"
+    offline "${cdk[@]}" synth --quiet -c lambdaDir="$lambda_dir" "$@"
     echo "cdk: the template is cdk/cdk.out/Parley.template.json"
     ;;
   deploy)
     build
-    cdk deploy -c lambdaDir="$lambda_dir" --outputs-file cdk.out/outputs.json "$@"
+    "${cdk[@]}" deploy -c lambdaDir="$lambda_dir" --outputs-file cdk.out/outputs.json "$@"
     ;;
   destroy)
-    cdk destroy -c lambdaDir="$lambda_dir" "$@"
+    mapfile -t context < <(placeholders)
+    "${cdk[@]}" destroy "${context[@]}" "$@"
     echo "cdk: retained, delete them yourself if you mean to: the DynamoDB table (turn its deletion"
     echo "     protection off first), the bots bucket and the Cognito user pool (same)."
     ;;
   bootstrap)
-    cdk bootstrap "$@"
+    mapfile -t context < <(placeholders)
+    "${cdk[@]}" bootstrap "${context[@]}" "$@"
     ;;
   *)
     echo "usage: scripts/cdk.sh test|synth|deploy|destroy|bootstrap [cdk arguments]" >&2
