@@ -13,7 +13,7 @@ export interface Settings {
   readonly webDir: string;
   /** Anyone may create an account on the managed login page (`-c selfSignUp=false` turns it off). */
   readonly selfSignUp: boolean;
-  /** Also allow `http://127.0.0.1:8787/auth/callback`, for a local web app on the cloud pool. */
+  /** Also allow `http://localhost:8787/auth/callback`, for a local web app on the cloud pool. */
   readonly localCallback: boolean;
   /** Only this Cognito group may create bots (`PARLEY_CREATORS_GROUP`); the group is created. */
   readonly creatorsGroup?: string;

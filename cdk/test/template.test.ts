@@ -406,7 +406,7 @@ describe("Cognito", () => {
     assert.equal(c.CallbackURLs.length, 1);
     assert.match(text(c.CallbackURLs[0]), /"https:\/\/",.*DomainName.*"\/auth\/callback"/);
     assert.equal(c.LogoutURLs.length, 1);
-    assert.ok(!text(c).includes("127.0.0.1"));
+    assert.ok(!text(c).includes("localhost"));
   });
 
   test("the managed login domain and the groups", () => {

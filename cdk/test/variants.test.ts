@@ -22,8 +22,8 @@ describe("a deployment with every choice turned", () => {
 
   test("the local web app may sign in too", () => {
     const [, client] = resourcesOf(json, "AWS::Cognito::UserPoolClient")[0];
-    assert.ok(client.Properties?.CallbackURLs.includes("http://127.0.0.1:8787/auth/callback"));
-    assert.ok(client.Properties?.LogoutURLs.includes("http://127.0.0.1:8787/"));
+    assert.ok(client.Properties?.CallbackURLs.includes("http://localhost:8787/auth/callback"));
+    assert.ok(client.Properties?.LogoutURLs.includes("http://localhost:8787/"));
   });
 
   test("the creators group exists and the functions know it", () => {

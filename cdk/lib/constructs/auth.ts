@@ -11,8 +11,11 @@ import { acknowledge } from "../nag.js";
 /** The groups Parley reads from `cognito:groups`. */
 export const GROUPS = ["admin", "tier-pro", "tier-unlimited"] as const;
 
-/** Where a local web app (`make run`) signs in, when `localCallback` is set. */
-export const LOCAL_ORIGIN = "http://127.0.0.1:8787";
+/**
+ * Where a local web app (`make run`) signs in, when `localCallback` is set. Cognito takes
+ * plain HTTP for `localhost` only (not 127.0.0.1), which the local server also answers.
+ */
+export const LOCAL_ORIGIN = "http://localhost:8787";
 
 /** The managed login's host name for a domain prefix, in the stack's region. */
 export function loginDomain(prefix: string): string {
