@@ -63,7 +63,7 @@ describe("the HTTP API", () => {
     assert.equal(props.AuthorizerType, "REQUEST");
     assert.equal(props.AuthorizerPayloadFormatVersion, "2.0");
     assert.equal(props.EnableSimpleResponses, true);
-    assert.deepEqual(props.IdentitySource ?? [], []);
+    assert.equal(props.IdentitySource, undefined);
     assert.equal(props.AuthorizerResultTtlInSeconds, 0);
     assert.match(text(props.AuthorizerUri), new RegExp(functionId(json, AUTHORIZER_FUNCTION)));
   });

@@ -94,5 +94,9 @@ export class Api extends Construct {
         authorizer,
       });
     }
+    // CDK writes the empty list; leaving the property out is the documented "none".
+    for (const c of this.httpApi.node.findAll()) {
+      if (c instanceof apigw.CfnAuthorizer) c.addPropertyDeletionOverride("IdentitySource");
+    }
   }
 }
