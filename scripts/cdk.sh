@@ -45,13 +45,17 @@ offline() {
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/parley/target}
 lambda_dir=${PARLEY_PACKAGE_DIR:-$CARGO_TARGET_DIR/lambda}
 
-# `-c lambdaDir=… -c webDir=…` of placeholder files: the CLI synthesizes the app even to
-# bootstrap or destroy, and the template's shape does not depend on the binaries.
-placeholders() {
+# Runs "$@" with `-c lambdaDir=… -c webDir=…` of placeholder files (removed on exit): the
+# CLI synthesizes the app even to bootstrap or destroy, and the template's shape does not
+# depend on the binaries.
+placeholder_root=
+out=
+trap 'rm -rf ${placeholder_root:+"$placeholder_root"} ${out:+"$out"}' EXIT
+with_placeholders() {
   local dirs
   dirs=$(node --import tsx test/synth.ts)
-  printf '%s\n' -c "lambdaDir=$(node -p 'JSON.parse(process.argv[1]).lambdaDir' "$dirs")" \
-    -c "webDir=$(node -p 'JSON.parse(process.argv[1]).webDir' "$dirs")"
+  placeholder_root=$(dirname "$(node -p 'JSON.parse(process.argv[1]).lambdaDir' "$dirs")")
+  "$@" -c "lambdaDir=$placeholder_root/lambda" -c "webDir=$placeholder_root/web"
 }
 
 build() {
@@ -69,10 +73,8 @@ case "$command" in
     offline node --import tsx --test --test-reporter=spec test/*.test.ts
     echo "cdk: template tests took $(($(date +%s) - started)) s"
     out=$(mktemp -d)
-    trap 'rm -rf "$out"' EXIT
-    mapfile -t context < <(placeholders)
     started=$(date +%s)
-    offline "${cdk[@]}" synth --quiet -o "$out" "${context[@]}"
+    with_placeholders offline "${cdk[@]}" synth --quiet -o "$out"
     echo "cdk: cdk synth (offline, no credentials) took $(($(date +%s) - started)) s"
     ;;
   synth)
@@ -85,14 +87,12 @@ case "$command" in
     "${cdk[@]}" deploy -c lambdaDir="$lambda_dir" --outputs-file cdk.out/outputs.json "$@"
     ;;
   destroy)
-    mapfile -t context < <(placeholders)
-    "${cdk[@]}" destroy "${context[@]}" "$@"
+    with_placeholders "${cdk[@]}" destroy "$@"
     echo "cdk: retained, delete them yourself if you mean to: the DynamoDB table (turn its deletion"
     echo "     protection off first), the bots bucket and the Cognito user pool (same)."
     ;;
   bootstrap)
-    mapfile -t context < <(placeholders)
-    "${cdk[@]}" bootstrap "${context[@]}" "$@"
+    with_placeholders "${cdk[@]}" bootstrap "$@"
     ;;
   *)
     echo "usage: scripts/cdk.sh test|synth|deploy|destroy|bootstrap [cdk arguments]" >&2

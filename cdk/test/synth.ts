@@ -4,7 +4,7 @@
  * assertions depend on which functions and files exist, never on the binaries, so
  * `make test` need not build seven arm64 release binaries to check the template.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, Validations } from "aws-cdk-lib";
@@ -17,9 +17,20 @@ import { readSettings } from "../lib/settings.js";
 /** The smallest valid zip: an end-of-central-directory record and nothing else. */
 const EMPTY_ZIP = Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]);
 
+/** Temporary directories of this process, removed when it exits (unless it prints them). */
+const made: string[] = [];
+process.on("exit", () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+function temporary(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 /** A directory of `<function>/bootstrap.zip` placeholders and a built-looking web app. */
 export function placeholders(): { lambdaDir: string; webDir: string } {
-  const root = mkdtempSync(join(tmpdir(), "parley-cdk-"));
+  const root = temporary("parley-cdk-");
   const lambdaDir = join(root, "lambda");
   for (const name of functionNames()) {
     mkdirSync(join(lambdaDir, name), { recursive: true });
@@ -51,7 +62,7 @@ export interface Resource {
 
 /** The app as `bin/parley.ts` builds it (cdk-nag included unless `nag` is false), with `context` added. */
 export function synth(context: Record<string, string> = {}, nag = true): Synthesized {
-  const outdir = mkdtempSync(join(tmpdir(), "parley-cdk-out-"));
+  const outdir = temporary("parley-cdk-out-");
   const app = new App({ outdir, context: { ...placeholders(), ...context } });
   const stack = new ParleyStack(app, "Parley", {
     settings: readSettings(app.node),
@@ -80,7 +91,9 @@ export function functionId(json: Synthesized["json"], name: string): string {
 }
 
 // `node --import tsx test/synth.ts` prints a fresh placeholder directory pair, for the
-// offline `cdk synth` of scripts/cdk.sh test.
+// CLI's synthesis in scripts/cdk.sh (which removes them).
 if (process.argv[1] === import.meta.filename) {
-  console.log(JSON.stringify(placeholders()));
+  const dirs = placeholders();
+  made.length = 0; // the caller removes them
+  console.log(JSON.stringify(dirs));
 }
