@@ -5,7 +5,8 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/parley/target
 export CARGO_TERM_COLOR ?= never
 PARLEY_BIN := $(CARGO_TARGET_DIR)/debug/parley
 
-.PHONY: run test setup deny lint unit quickstart aws-mode bench bench-smoke fmt package openapi web web-test
+.PHONY: run test setup deny lint unit quickstart aws-mode bench bench-smoke fmt package openapi web web-test \
+	cdk-test synth deploy destroy
 
 ## Build and start the local server (API on 127.0.0.1:$PORT, default 8787).
 ## `PARLEY_MODE=aws make run` serves on the AWS adapters instead: against PARLEY_TABLE
@@ -21,8 +22,8 @@ endif
 ## The supply-chain check, formatting, clippy -D warnings, every test, the README quick
 ## start against a real server, the same walk in PARLEY_MODE=aws against the local AWS
 ## emulator, the benchmark with tiny counts (so that it cannot rot), and the web app's
-## lint, types, unit tests and browser journeys in Chromium.
-test: setup deny lint unit quickstart aws-mode bench-smoke web-test
+## lint, types, unit tests and browser journeys in Chromium, and the CDK app's template tests.
+test: setup deny lint unit quickstart aws-mode bench-smoke web-test cdk-test
 
 setup:
 	@scripts/setup.sh
@@ -85,3 +86,22 @@ openapi:
 ## for Graviton), with their sizes.
 package:
 	scripts/package.sh
+
+## The CDK app (cdk/): Biome, tsc, the template tests (every route, authorizers, streaming,
+## least privilege, no hourly cost, cdk-nag, cfn-lint) and `cdk synth`, offline and without
+## AWS credentials, against placeholder zips.
+cdk-test:
+	scripts/cdk.sh test
+
+## arm64 zips, the web app, then the CloudFormation template in cdk/cdk.out (offline).
+synth:
+	scripts/cdk.sh synth
+
+## Everything above, then `cdk deploy` (AWS credentials, account bootstrapped once with
+## `scripts/cdk.sh bootstrap`). See docs/deploy.md.
+deploy:
+	scripts/cdk.sh deploy
+
+## `cdk destroy`: the table, the bots bucket and the user pool are retained.
+destroy:
+	scripts/cdk.sh destroy
