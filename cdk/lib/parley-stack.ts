@@ -9,7 +9,7 @@ import { API_STAGE, Api } from "./constructs/api.js";
 import { Auth, loginDomain } from "./constructs/auth.js";
 import { Data } from "./constructs/data.js";
 import { Functions } from "./constructs/functions.js";
-import { Site } from "./constructs/site.js";
+import { edgeKey, Site } from "./constructs/site.js";
 import { STREAM_STAGE, StreamApi } from "./constructs/stream-api.js";
 import {
   AUTHORIZER_FUNCTION,
@@ -37,11 +37,14 @@ export class ParleyStack extends Stack {
     const api = new Api(this, "Api", throttle);
     const streamApi = new StreamApi(this, "StreamApi", throttle);
     const domainPrefix = settings.domainPrefix ?? `parley-${Aws.ACCOUNT_ID}`;
+    // What makes the functions believe the viewer's address the distribution writes.
+    const key = edgeKey();
     const site = new Site(this, "Site", {
       httpApiId: api.httpApi.apiId,
       restApiId: streamApi.restApi.restApiId,
       logBucket: data.logBucket,
       loginDomain: loginDomain(domainPrefix),
+      edgeKey: key,
     });
 
     const auth = new Auth(this, "Auth", {
@@ -60,6 +63,7 @@ export class ParleyStack extends Stack {
       siteUrl: site.url,
       creatorsGroup: settings.creatorsGroup,
       models: settings.models,
+      edgeKey: key,
     });
     const authorizer = functions.get(AUTHORIZER_FUNCTION);
     api.route(

@@ -1,8 +1,9 @@
 /**
  * The seven Lambda functions from the zips of `scripts/package.sh --arm64`, each with
- * its own role reaching only what it uses, its log group and its environment. Keys are
- * never in the environment: `PARLEY_SECRETS` lists the secrets a function reads once
- * at cold start (secretsmanager:GetSecretValue) and keeps for the instance's life.
+ * its own role reaching only what it uses, its log group and its environment. Secret
+ * keys are never in the environment: `PARLEY_SECRETS` lists the secrets a function reads
+ * once at cold start (secretsmanager:GetSecretValue) and keeps for the instance's life.
+ * (`PARLEY_EDGE_KEY` is there, but it is no secret: see `edgeKey` in site.ts.)
  */
 import { join } from "node:path";
 import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
@@ -78,6 +79,8 @@ export interface FunctionsProps {
   readonly siteUrl: string;
   readonly creatorsGroup?: string;
   readonly models?: string;
+  /** `PARLEY_EDGE_KEY` of the six HTTP functions: the distribution's key (site.ts, `edgeKey`). */
+  readonly edgeKey: string;
 }
 
 export class Functions extends Construct {
@@ -137,6 +140,8 @@ export class Functions extends Construct {
         PARLEY_BUCKET: data.bucket.bucketName,
         PARLEY_PUBLIC_URL: props.siteUrl,
         CORS_ORIGINS: props.siteUrl,
+        // Requests through the site count by the viewer's address (see Site), never auth-check's concern.
+        PARLEY_EDGE_KEY: props.edgeKey,
       });
       if (props.creatorsGroup !== undefined) environment.PARLEY_CREATORS_GROUP = props.creatorsGroup;
       if (props.models !== undefined) environment.PARLEY_MODELS = props.models;

@@ -3,10 +3,12 @@
  * through origin access control, extension-less paths served /index.html by a CloudFront
  * Function), `/api/*` (the HTTP API) and `/stream/*` (the REST API), HTTPS only, with
  * security headers. The distribution knows the APIs by id only, so the functions can
- * take the site's URL without a dependency cycle.
+ * take the site's URL without a dependency cycle. Requests to the APIs carry the viewer's
+ * address, written by a CloudFront Function, and the distribution's key, which makes
+ * the functions believe it.
  */
 import { join } from "node:path";
-import { Aws, Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Aws, Duration, Fn, RemovalPolicy } from "aws-cdk-lib";
 import * as cloudfront from "aws-cdk-lib/aws-cloudfront";
 import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
 import * as s3 from "aws-cdk-lib/aws-s3";
@@ -19,6 +21,23 @@ export const API_PATH = "/api/*";
 export const STREAM_PATH = "/stream/*";
 /** What the web app reads at start (web/src/config.ts). */
 export const CONFIG_FILE = "config.json";
+/** The headers of crates/parley-runtime/src/context.rs (`EdgeTrust`): the distribution's key… */
+export const EDGE_KEY_HEADER = "x-parley-edge-key";
+/** …and the viewer's address, which the functions believe only beside that key. */
+export const VIEWER_ADDRESS_HEADER = "x-parley-viewer-address";
+
+/**
+ * The distribution's key (`PARLEY_EDGE_KEY` of the six HTTP functions, sent to both API
+ * origins in `x-parley-edge-key`): the UUID at the end of the stack's id, 36 characters
+ * that are stable across deployments and unknown outside the account (a random value
+ * made at synthesis would change the template every time). It is not in Secrets
+ * Manager: it grants only the right to name a client's address for the per-address
+ * limits, and CloudFront keeps origin custom headers in plain text in the distribution's
+ * configuration anyway, so a secret would hide nothing and cost $0.40 a month.
+ */
+export function edgeKey(): string {
+  return Fn.select(2, Fn.split("/", Aws.STACK_ID));
+}
 
 export interface SiteProps {
   readonly httpApiId: string;
@@ -26,6 +45,8 @@ export interface SiteProps {
   readonly logBucket: s3.IBucket;
   /** The managed login's host name: the web app fetches its token endpoint. */
   readonly loginDomain: string;
+  /** What the API origins send in `x-parley-edge-key` ({@link edgeKey}). */
+  readonly edgeKey: string;
 }
 
 /** `<id>.execute-api.<region>.amazonaws.com`, built from the id alone. */
@@ -61,6 +82,13 @@ export class Site extends Construct {
       }),
       comment: "Paths without a file extension are routes of the web app: /index.html",
     });
+    const viewerAddress = new cloudfront.Function(this, "ViewerAddress", {
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      code: cloudfront.FunctionCode.fromFile({
+        filePath: join(import.meta.dirname, "..", "viewer-address.js"),
+      }),
+      comment: `The viewer's address in ${VIEWER_ADDRESS_HEADER}, over whatever the client sent`,
+    });
 
     const apiBehaviour = (origin: cloudfront.IOrigin): cloudfront.BehaviorOptions => ({
       origin,
@@ -72,12 +100,19 @@ export class Site extends Construct {
       originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
       responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
       compress: false,
+      // A header the function adds is part of the viewer request, so the policy above
+      // forwards it like the client's own.
+      functionAssociations: [
+        { function: viewerAddress, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
+      ],
     });
     const apiOrigin = (apiId: string, readTimeout: Duration) =>
       new origins.HttpOrigin(executeApiDomain(apiId), {
         protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
         originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
         readTimeout,
+        // Replaces any header of that name the client sent.
+        customHeaders: { [EDGE_KEY_HEADER]: props.edgeKey },
       });
 
     this.distribution = new cloudfront.Distribution(this, "Cdn", {

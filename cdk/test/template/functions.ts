@@ -5,6 +5,16 @@ import { AUTHORIZER_FUNCTION, STREAM_FUNCTION } from "../../lib/contracts.js";
 import { functionId, resourcesOf } from "../synth.js";
 import { modelDeadlineMs, ref, type Synthesized, text } from "./helpers.js";
 
+/** The six functions behind the APIs (all but the authorizer). */
+const HTTP_FUNCTIONS = [
+  "create-chat",
+  "chat-config",
+  "chat-session",
+  "chat-room",
+  "session-message",
+  STREAM_FUNCTION,
+];
+
 export function functions({ json }: Synthesized): void {
   const R = json.Resources;
   describe("the functions", () => {
@@ -47,14 +57,7 @@ export function functions({ json }: Synthesized): void {
       const table = resourcesOf(json, "AWS::DynamoDB::Table")[0][0];
       const site = env("create-chat").PARLEY_PUBLIC_URL;
       assert.match(text(site), /https:\/\/.*DomainName/);
-      for (const name of [
-        "create-chat",
-        "chat-config",
-        "chat-session",
-        "chat-room",
-        "session-message",
-        STREAM_FUNCTION,
-      ]) {
+      for (const name of HTTP_FUNCTIONS) {
         assert.deepEqual(env(name).PARLEY_TABLE, ref(table));
         assert.ok(env(name).PARLEY_BUCKET);
         assert.deepEqual(env(name).PARLEY_PUBLIC_URL, site);
@@ -62,6 +65,13 @@ export function functions({ json }: Synthesized): void {
       }
       assert.ok(env(AUTHORIZER_FUNCTION).COGNITO_USER_POOL_ID);
       assert.ok(env(AUTHORIZER_FUNCTION).COGNITO_CLIENT_ID);
+    });
+
+    test("the six HTTP functions share the distribution's key; auth-check, which counts nobody, has none", () => {
+      const key = env("session-message").PARLEY_EDGE_KEY;
+      assert.ok(key, "session-message has no PARLEY_EDGE_KEY");
+      for (const name of HTTP_FUNCTIONS) assert.deepEqual(env(name).PARLEY_EDGE_KEY, key, name);
+      assert.ok(!("PARLEY_EDGE_KEY" in env(AUTHORIZER_FUNCTION)));
     });
 
     test("outlive the model's deadline where they wait for a model", () => {

@@ -4,11 +4,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { API_STAGE } from "../../lib/constructs/api.js";
+import { EDGE_KEY_HEADER, VIEWER_ADDRESS_HEADER } from "../../lib/constructs/site.js";
 import { STREAM_STAGE } from "../../lib/constructs/stream-api.js";
-import { resourcesOf } from "../synth.js";
+import { REPO_ROOT } from "../../lib/contracts.js";
+import { functionId, resourcesOf } from "../synth.js";
 import { ref, type Synthesized, text } from "./helpers.js";
 
 export function site({ json, outdir }: Synthesized): void {
+  const R = json.Resources;
   describe("the site", () => {
     const [, cdn] = resourcesOf(json, "AWS::CloudFront::Distribution")[0];
     const config = cdn.Properties?.DistributionConfig;
@@ -40,16 +43,59 @@ export function site({ json, outdir }: Synthesized): void {
       }
     });
 
-    test("serves the app from the private bucket with the SPA fallback, and no error pages", () => {
+    /** The CloudFront Function whose code is `file` in cdk/lib. */
+    const cloudFrontFunction = (file: string) => {
+      const code = readFileSync(join(import.meta.dirname, "..", "..", "lib", file), "utf8");
+      const found = resourcesOf(json, "AWS::CloudFront::Function").filter(
+        ([, f]) => f.Properties?.FunctionCode === code,
+      );
+      assert.equal(found.length, 1, `one CloudFront Function runs ${file}`);
+      assert.equal(found[0][1].Properties?.FunctionConfig.Runtime, "cloudfront-js-2.0");
+      return { "Fn::GetAtt": [found[0][0], "FunctionARN"] };
+    };
+    const API_PATHS = [`/${API_STAGE}/*`, `/${STREAM_STAGE}/*`];
+
+    test("serves the app from the private bucket with the SPA fallback alone, and no error pages", () => {
       const d = config.DefaultCacheBehavior;
       assert.equal(d.ViewerProtocolPolicy, "redirect-to-https");
-      assert.equal(d.FunctionAssociations.length, 1);
-      assert.equal(d.FunctionAssociations[0].EventType, "viewer-request");
+      assert.deepEqual(d.FunctionAssociations, [
+        { EventType: "viewer-request", FunctionARN: cloudFrontFunction("spa-fallback.js") },
+      ]);
       assert.ok(origin(d.TargetOriginId).OriginAccessControlId, "the bucket is read through OAC");
       // Distribution-wide error pages would turn the API's 403/404 problem+json into HTML 200.
       assert.equal(config.CustomErrorResponses, undefined);
-      for (const b of config.CacheBehaviors) assert.equal(b.FunctionAssociations, undefined);
       assert.equal(config.DefaultRootObject, "index.html");
+    });
+
+    test("names the viewer to both APIs: its address written at the edge, vouched for by the key", () => {
+      const viewerAddress = cloudFrontFunction("viewer-address.js");
+      assert.equal(config.CacheBehaviors.length, API_PATHS.length);
+      const key = R[functionId(json, "session-message")].Properties?.Environment.Variables.PARLEY_EDGE_KEY;
+      // The stack's own UUID: stable across deployments, unknown outside the account.
+      assert.deepEqual(key, { "Fn::Select": [2, { "Fn::Split": ["/", { Ref: "AWS::StackId" }] }] });
+      for (const path of API_PATHS) {
+        const b = behaviour(path);
+        // The only function of the API behaviours: the SPA fallback would turn a 404 into index.html.
+        assert.deepEqual(
+          b.FunctionAssociations,
+          [{ EventType: "viewer-request", FunctionARN: viewerAddress }],
+          path,
+        );
+        assert.deepEqual(
+          origin(b.TargetOriginId).OriginCustomHeaders,
+          [{ HeaderName: EDGE_KEY_HEADER, HeaderValue: key }],
+          path,
+        );
+      }
+    });
+
+    test("uses the header names the functions read (crates/parley-runtime/src/context.rs)", () => {
+      const rust = readFileSync(join(REPO_ROOT, "crates", "parley-runtime", "src", "context.rs"), "utf8");
+      const constant = (name: string) => new RegExp(`pub const ${name}: &str = "([^"]+)";`).exec(rust)?.[1];
+      assert.equal(constant("EDGE_KEY_HEADER"), EDGE_KEY_HEADER);
+      assert.equal(constant("VIEWER_ADDRESS_HEADER"), VIEWER_ADDRESS_HEADER);
+      const code = readFileSync(join(import.meta.dirname, "..", "..", "lib", "viewer-address.js"), "utf8");
+      assert.ok(code.includes(`request.headers["${VIEWER_ADDRESS_HEADER}"]`), "viewer-address.js writes it");
     });
 
     test("sends security headers with the web app: CSP without inline script, no framing, HSTS", () => {
