@@ -1,4 +1,5 @@
-//! Opening and configuring the connections: the one writer and the pooled readers.
+//! Opening and configuring the connections: the one writer, on a thread of its own, and
+//! the pooled readers.
 //!
 //! The settings, and why:
 //! - `journal_mode = WAL`: readers read a snapshot and never wait for the writer, nor it
@@ -14,19 +15,24 @@
 //!   its quota charge. That is the right trade for the local server, a development and
 //!   single-machine host whose cloud counterpart keeps its data in DynamoDB: `FULL` would
 //!   flush every commit, several per send, and cap the server at the disk's flush rate.
-//! - `page_size = 1024` (a new file only; a file keeps the size it was made with): a
-//!   commit writes every page it changed whole, and a send changes a few small rows in a
-//!   few places (its quota counters, the message row and its index entries), so small
-//!   pages write a few KB per exchange where 4 KB pages wrote 25 KB and more.
-//! - `wal_autocheckpoint = 4000` pages (4 MB of log): a checkpoint copies each page once
+//! - `page_size = 512`, SQLite's smallest (a new file only; a file keeps the size it was
+//!   made with): a commit writes every page it changed whole, and a send changes a few
+//!   small rows in a few places (its quota counters, the message row and its index
+//!   entries), so small pages write about 10 KB per exchange where 4 KB pages (and
+//!   schema version 1) wrote about 50 KB (`make bench`). Larger rows (a long reply, a persona file) take overflow
+//!   pages, written once each.
+//! - `wal_autocheckpoint = 8000` pages (4 MB of log): a checkpoint copies each page once
 //!   however often it changed since the last one, and the hot pages (the end of a
 //!   conversation, a day's counters) change at every send.
-//! - `mmap_size`: readers take the database file's pages from the mapping instead of a
-//!   `read` call each (a commit by the writer empties a reader's own page cache).
 //! - `temp_store = MEMORY`: a sort never spills to a temporary file.
+//! - no memory mapping (`mmap_size = 0`, the default): a reader remaps the file each
+//!   time it grows, which cost more than the reads it saves (measured), and an I/O error
+//!   in a mapping is a signal that kills the process, where a `read` returns an error.
 //! - readers are `query_only`, so a read path can never write by mistake.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Sender, channel};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -40,19 +46,40 @@ use crate::db_err;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The page size of a new file, in bytes (see the module's documentation).
-const PAGE_SIZE: i64 = 1024;
+const PAGE_SIZE: i64 = 512;
 
 /// Log pages after which a commit copies the log into the database file.
-const WAL_AUTOCHECKPOINT: i64 = 4000;
-
-/// Bytes of the database file a connection maps into memory.
-const MMAP_SIZE: i64 = 256 * 1024 * 1024;
+const WAL_AUTOCHECKPOINT: i64 = 8000;
 
 /// Distinct statements a connection keeps prepared: more than the store has.
 const STATEMENT_CACHE: usize = 64;
 
 /// Idle readers kept for the next read; more are opened under load and closed after.
 const IDLE_READERS: usize = 8;
+
+/// A write for the writer's thread: it runs the operation and answers its caller itself.
+pub(crate) type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// Starts the thread that owns the writer and runs the jobs sent to it, in order, until
+/// every sender is gone. A job that panics fails alone (its caller sees its answer
+/// dropped) unless it left a transaction open, after which the thread stops rather
+/// than build on a state it cannot vouch for, and every later write is refused.
+pub(crate) fn spawn_writer(mut conn: Connection) -> Result<Sender<Job>, StoreError> {
+    let (jobs, queue) = channel::<Job>();
+    std::thread::Builder::new()
+        .name("sqlite-writer".into())
+        .spawn(move || {
+            for job in queue {
+                let ran = catch_unwind(AssertUnwindSafe(|| job(&mut conn)));
+                if ran.is_err() && !conn.is_autocommit() {
+                    tracing::error!("a write panicked inside a transaction; the sqlite writer stops");
+                    break;
+                }
+            }
+        })
+        .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+    Ok(jobs)
+}
 
 /// Opens the writer: creates the file's layout settings when it is new, then the
 /// settings every connection has.
@@ -86,8 +113,7 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
 
 /// What the writer and the readers share.
 fn configure(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch(&format!("PRAGMA temp_store = MEMORY; PRAGMA mmap_size = {MMAP_SIZE};"))
-        .map_err(db_err)?;
+    conn.execute_batch("PRAGMA temp_store = MEMORY;").map_err(db_err)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(())
 }

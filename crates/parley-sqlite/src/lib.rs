@@ -5,11 +5,13 @@
 //! Each object is stored as its `parley-records` record (JSON with a `schemaVersion`)
 //! in a `body` column beside the key columns that queries need (ids, owner, share
 //! code, sequence numbers), so neither a domain type nor the API can change what is
-//! stored; persona documents, being text and files, have plain columns. Every
-//! operation runs on `tokio::task::spawn_blocking`: writes on the one writer connection
-//! behind a mutex ([`SqliteStore::run`]; SQLite serialises writes anyway), reads on a
-//! pool of read-only connections ([`SqliteStore::read`]) which, the file being in WAL
-//! mode, never wait for the writer. The invariants the ports promise (unique ids and
+//! stored; persona documents, being text and files, have plain columns. No operation
+//! runs on the async runtime's threads: writes run one after another on the writer
+//! connection, owned by a thread of its own ([`SqliteStore::run`]; SQLite serialises
+//! writes anyway, and a queue costs fewer thread switches than a contended lock), and
+//! reads on a pool of read-only connections on `tokio::task::spawn_blocking`
+//! ([`SqliteStore::read`]), which, the file being in WAL mode, never wait for the
+//! writer. The invariants the ports promise (unique ids and
 //! share codes, per-conversation sequence numbers, all-or-nothing quota charges) are
 //! enforced by the database itself. Statements are prepared once per connection and
 //! kept (`prepare_cached`).
@@ -20,7 +22,8 @@
 //! the store, the blocking-task plumbing and the error mapping.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
 
 use parley_core::StoreError;
 use parley_core::ports::{Page, PageRequest};
@@ -35,10 +38,11 @@ mod rooms;
 pub mod schema;
 mod sessions;
 
-/// All Parley storage in one SQLite file. Cloning is cheap and shares the connections.
+/// All Parley storage in one SQLite file. Cloning is cheap and shares the connections;
+/// the writer's thread ends when the last clone goes.
 #[derive(Clone)]
 pub struct SqliteStore {
-    writer: Arc<Mutex<Connection>>,
+    writer: Sender<connection::Job>,
     readers: Arc<connection::Readers>,
 }
 
@@ -75,30 +79,32 @@ impl SqliteStore {
         let conn = connection::open_writer(path)?;
         schema::migrate(&conn)?;
         Ok(Self {
-            writer: Arc::new(Mutex::new(conn)),
+            writer: connection::spawn_writer(conn)?,
             readers: Arc::new(connection::Readers::new(path)),
         })
     }
 
-    /// Runs `f` with the writer on the blocking thread pool, so that SQLite's synchronous
-    /// calls never stall the async runtime. Everything that writes goes here, and
-    /// whatever must see its own writes (a look-up after a refused update).
+    /// Runs `f` with the writer on its thread, after the writes queued before it, so that
+    /// SQLite's synchronous calls never stall the async runtime. Everything that writes
+    /// goes here, and whatever must see its own writes (a look-up after a refused update).
     pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let conn = Arc::clone(&self.writer);
-        tokio::task::spawn_blocking(move || {
-            // A poisoned lock means an operation panicked half-way; refuse rather than
-            // guess at the connection's state.
-            let mut conn = conn
-                .lock()
-                .map_err(|_| StoreError::Other("the sqlite connection lock is poisoned".into()))?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| StoreError::Other(Box::new(e)))?
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: connection::Job = Box::new(move |conn| {
+            // The caller may have gone; the write stands all the same.
+            let _ = done.send(f(conn));
+        });
+        self.writer
+            .send(job)
+            .map_err(|_| StoreError::Other("the sqlite writer has stopped".into()))?;
+        // No answer means `f` panicked: the writer refuses to go on with its connection
+        // in a state it cannot vouch for.
+        result
+            .await
+            .map_err(|_| StoreError::Other("the sqlite writer stopped during the operation".into()))?
     }
 
     /// Runs the read `f` on a pooled read-only connection on the blocking thread pool. It
@@ -283,16 +289,21 @@ mod tests {
             .await
             .expect("write");
         // GIVEN the writer busy in a transaction that has not committed yet
-        let writer = Arc::clone(&store.writer);
         let (held, hold) = std::sync::mpsc::channel::<()>();
         let (started, start) = std::sync::mpsc::channel::<()>();
-        let busy = std::thread::spawn(move || {
-            let conn = writer.lock().expect("the writer");
-            conn.execute_batch("BEGIN IMMEDIATE; UPDATE quotas SET used = 8 WHERE key = 'k'")
-                .expect("an open write");
-            started.send(()).expect("started");
-            let _ = hold.recv();
-            conn.execute_batch("COMMIT").expect("commit");
+        let busy = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .run(move |conn| {
+                        conn.execute_batch("BEGIN IMMEDIATE; UPDATE quotas SET used = 8 WHERE key = 'k'")
+                            .map_err(db_err)?;
+                        let _ = started.send(());
+                        let _ = hold.recv();
+                        conn.execute_batch("COMMIT").map_err(db_err)
+                    })
+                    .await
+            }
         });
         start.recv().expect("the writer is busy");
         // WHEN a read comes, THEN it answers at once, with what was committed
@@ -303,7 +314,20 @@ mod tests {
             .expect("read");
         assert_eq!(used, Some(7));
         held.send(()).expect("release the writer");
-        busy.join().expect("the writer thread");
+        busy.await.expect("the writer task").expect("the write");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_that_panics_fails_alone() {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let store = SqliteStore::open(&dir.path().join("parley.db")).expect("open");
+        let panicked = store.run(|_| -> Result<(), StoreError> { panic!("a bug in one write") });
+        assert!(matches!(panicked.await, Err(StoreError::Other(_))));
+        // The connection was not left in a transaction, so the writer goes on.
+        store
+            .run(|conn| exec(conn, "INSERT INTO quotas (key, used) VALUES ('k', 1)", []))
+            .await
+            .expect("the next write works");
     }
 
     #[test]

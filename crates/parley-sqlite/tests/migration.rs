@@ -132,5 +132,5 @@ fn a_new_file_has_small_pages_and_a_write_ahead_log() {
     let mode: String = raw
         .query_row("PRAGMA journal_mode", [], |row| row.get(0))
         .expect("journal mode");
-    assert_eq!((page_size, mode.as_str()), (1024, "wal"));
+    assert_eq!((page_size, mode.as_str()), (512, "wal"));
 }
