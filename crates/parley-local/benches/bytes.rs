@@ -157,9 +157,13 @@ async fn exchanges(count: u64) -> anyhow::Result<Vec<Value>> {
     let session = call(&router, "/chat-session", &user, json!({"shareCode": share_code})).await?;
     let session_id = session["sessionId"].as_str().unwrap_or_default().to_owned();
 
-    // (first exchange, last exchange, bytes) of each window.
-    let windows = [(1, WINDOW.min(count)), (count.saturating_sub(WINDOW) + 1, count)];
-    let mut totals = [0u64; 2];
+    // (first exchange, last exchange) of each window: the first and the last `WINDOW`,
+    // one window when they would overlap.
+    let mut windows = vec![(1, WINDOW.min(count))];
+    if count > WINDOW {
+        windows.push((count - WINDOW + 1, count));
+    }
+    let mut totals = vec![0u64; windows.len()];
     let mut reply_bytes = 0usize;
     for i in 1..=count {
         let before = wchar();
@@ -172,7 +176,7 @@ async fn exchanges(count: u64) -> anyhow::Result<Vec<Value>> {
         )
         .await?;
         let bytes = wchar().saturating_sub(before);
-        for (total, (first, last)) in totals.iter_mut().zip(windows) {
+        for (total, &(first, last)) in totals.iter_mut().zip(&windows) {
             if (first..=last).contains(&i) {
                 *total += bytes;
             }
@@ -180,7 +184,7 @@ async fn exchanges(count: u64) -> anyhow::Result<Vec<Value>> {
         reply_bytes = sent.to_string().len();
     }
     let mut lines = Vec::new();
-    for (total, (first, last)) in totals.iter().zip(windows) {
+    for (total, &(first, last)) in totals.iter().zip(&windows) {
         let average = total / (last - first + 1);
         println!("SQLite: exchanges {first}-{last} wrote {average} bytes each on average");
         lines.push(
