@@ -55,7 +55,8 @@ const WAL_AUTOCHECKPOINT: i64 = 8000;
 const STATEMENT_CACHE: usize = 64;
 
 /// Idle readers kept for the next read; more are opened under load and closed after.
-const IDLE_READERS: usize = 8;
+/// Enough for the reads of 50 concurrent sends: opening one costs more than a read.
+const IDLE_READERS: usize = 32;
 
 /// A write for the writer's thread: it runs the operation and answers its caller itself.
 pub(crate) type Job = Box<dyn FnOnce(&mut Connection) + Send>;
