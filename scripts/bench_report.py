@@ -75,15 +75,19 @@ def main():
         "The local server (`parley-local`, SQLite, offline model) in the bench process; every client its own "
         "user and session. Latency is the whole exchange (for a streamed send, until its last event); "
         "first byte is when the response began. The offline model pauses 30 ms between words, so a streamed "
-        "send lasts about a second by design. Peak RSS: the bench process (server and clients) after the level."
+        "send lasts about a second by design. Peak RSS: the bench process (server and clients) after the level; "
+        "CPU per send: the bench process's user and system time over the level's sends (server and clients, "
+        "which share the 2 cores)."
     )
     md.append("")
     md.append(
         table(
-            ["mode", "clients", "sends", "sends/s", "p50 ms", "p99 ms", "max ms", "first byte p50 ms", "peak RSS MB"],
+            ["mode", "clients", "sends", "sends/s", "p50 ms", "p99 ms", "max ms", "first byte p50 ms", "CPU ms per send",
+             "peak RSS MB"],
             [
                 [s["mode"], s["clients"], s["sends"], f"{s['per_second']:.0f}", f"{s['p50_ms']:.1f}", f"{s['p99_ms']:.1f}",
-                 f"{s['max_ms']:.1f}", f"{s['first_byte_p50_ms']:.1f}", f"{s['peak_rss_kb'] / 1024:.0f}"]
+                 f"{s['max_ms']:.1f}", f"{s['first_byte_p50_ms']:.1f}",
+                 f"{s['cpu_ms_per_send']:.2f}" if "cpu_ms_per_send" in s else "—", f"{s['peak_rss_kb'] / 1024:.0f}"]
                 for s in sends
             ],
         )
@@ -158,7 +162,8 @@ def main():
 
     md += ["## Bytes written per message, one conversation", ""]
     md.append(
-        "SQLite: bytes the process passed to write(2) during the append (WAL frames and any checkpoint). "
+        "SQLite: bytes the process passed to write(2) per append (WAL frames, page splits and checkpoints), "
+        "averaged over the appends up to that message (at most 100: the window column). "
         "DynamoDB: bytes of the append's write request and the item's size as DynamoDB counts it. "
         "The reference is message 1: later messages must not cost more (but their longer number)."
     )
@@ -166,13 +171,30 @@ def main():
     byts = kind("bytes_per_message")
     md.append(
         table(
-            ["store", "message", "written bytes", "stored item bytes"],
-            [[b["store"], b["message"], b["written"], b.get("item", "—")] for b in byts],
+            ["store", "message", "window", "written bytes", "stored item bytes"],
+            [[b["store"], b["message"], b.get("window", 1), b["written"], b.get("item", "—")] for b in byts],
         )
     )
     md.append("")
+    exchanges = kind("bytes_per_exchange")
+    if exchanges:
+        md.append(
+            "SQLite per exchange (the target: at most 12 KB): everything a JSON send writes (the user message with "
+            "its client message id and quota charges, the reply, the statuses, the token count), sent through the "
+            "local app's router by a user of someone else's bot, offline model; bytes passed to write(2), "
+            "checkpoints included, averaged over each window of one conversation's exchanges."
+        )
+        md.append("")
+        md.append(
+            table(
+                ["store", "exchanges", "written bytes per exchange"],
+                [[e["store"], f"{e['first']}–{e['last']}", e["written"]] for e in exchanges],
+            )
+        )
+        md.append("")
     for h in kind("history_page"):
         extra = f", {h['read']} bytes read" if "read" in h else ""
+        extra += f" (median of {h['reads']} reads)" if "reads" in h else ""
         md.append(f"- {h['store']}: a history page of {h['limit']} at message {h['message']}: {h['micros'] / 1000:.2f} ms{extra}.")
     md.append("")
 

@@ -6,7 +6,8 @@
 //! (default 2,000) and `PARLEY_BENCH_STREAMS` streamed sends per client (default 3; the
 //! offline model pauses 30 ms between words, so a streamed send takes about a second).
 //! Prints a line per level and appends JSON lines to `PARLEY_BENCH_OUT` when set; the
-//! peak RSS is the bench process's (server and clients) after each level.
+//! peak RSS is the bench process's (server and clients) after each level, and the CPU
+//! time per send is the bench process's too (server and clients share the cores).
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -104,7 +105,9 @@ async fn main() -> anyhow::Result<()> {
                     session["sessionId"].as_str().unwrap_or_default().to_owned(),
                 ));
             }
+            let cpu_before = cpu_ms();
             let mut level = run_level(&http, &base, mode, sessions, per_client).await?;
+            let cpu_per_send = (cpu_ms() - cpu_before) / level.latencies.len().max(1) as f64;
             level.latencies.sort_unstable();
             level.first_bytes.sort_unstable();
             let count = level.latencies.len();
@@ -118,7 +121,7 @@ async fn main() -> anyhow::Result<()> {
             );
             let first_p50 = pct(&level.first_bytes, 0.50);
             println!(
-                "  {name:<6} {clients:>3} clients: {count:>5} sends {:>6.2} s {throughput:>7.0}/s  p50 {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms  first byte p50 {:>6.1} ms  failures {}  peak RSS {rss} KB",
+                "  {name:<6} {clients:>3} clients: {count:>5} sends {:>6.2} s {throughput:>7.0}/s  p50 {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms  first byte p50 {:>6.1} ms  CPU {cpu_per_send:.2} ms/send  failures {}  peak RSS {rss} KB",
                 level.elapsed.as_secs_f64(),
                 ms(p50),
                 ms(p99),
@@ -131,7 +134,7 @@ async fn main() -> anyhow::Result<()> {
                     "seconds": level.elapsed.as_secs_f64(), "per_second": throughput,
                     "p50_ms": ms(p50), "p99_ms": ms(p99), "max_ms": ms(max), "first_byte_p50_ms": first_p50.as_secs_f64() * 1000.0,
                     "first_byte_p99_ms": ms(pct(&level.first_bytes, 0.99)),
-                    "failures": level.failures, "peak_rss_kb": rss});
+                    "failures": level.failures, "peak_rss_kb": rss, "cpu_ms_per_send": cpu_per_send});
                 writeln!(out, "{line}")?;
             }
             anyhow::ensure!(level.failures == 0, "{} sends failed", level.failures);
@@ -218,6 +221,21 @@ fn ms(d: Duration) -> f64 {
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+/// CPU time this process (every thread) has used so far, user and system, in ms: fields
+/// 14 and 15 of /proc/self/stat, in clock ticks of 10 ms.
+fn cpu_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name, in parentheses, may hold spaces: count fields after it.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse::<u64>().ok())
+        .sum();
+    ticks as f64 * 10.0
 }
 
 /// This process's peak resident set (`VmHWM`), in KB.

@@ -6,9 +6,9 @@ use parley_core::bot::BotConfig;
 use parley_core::ids::{BotId, ShareCode, UserId};
 use parley_core::ports::{BotStore, Page, PageRequest};
 use parley_records::{BotRecord, decode, encode};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
-use crate::{SqliteStore, db_err, fetch_limit, id_body_rows, into_page, to_i64};
+use crate::{SqliteStore, exec, fetch_limit, first_row, id_body_rows, into_page, to_i64};
 
 #[async_trait]
 impl BotStore for SqliteStore {
@@ -17,11 +17,11 @@ impl BotStore for SqliteStore {
         let row = BotRow::new(bot)?;
         self.run(move |conn| {
             // The primary key and the UNIQUE share code turn a collision into AlreadyExists.
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO bots (id, owner_id, share_code, version, body) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![row.id, row.owner_id, row.share_code, row.version, row.body],
-            )
-            .map_err(db_err)?;
+            )?;
             Ok(())
         })
         .await
@@ -30,11 +30,8 @@ impl BotStore for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all, fields(bot_id = %id))]
     async fn get(&self, id: &BotId) -> Result<Option<BotConfig>, StoreError> {
         let id = id.as_str().to_owned();
-        self.run(move |conn| {
-            let body: Option<String> = conn
-                .query_row("SELECT body FROM bots WHERE id = ?1", [id], |row| row.get(0))
-                .optional()
-                .map_err(db_err)?;
+        self.read(move |conn| {
+            let body: Option<String> = first_row(conn, "SELECT body FROM bots WHERE id = ?1", [id], |row| row.get(0))?;
             body.as_deref().map(decode::<BotRecord>).transpose()
         })
         .await
@@ -45,13 +42,12 @@ impl BotStore for SqliteStore {
         let row = BotRow::new(bot)?;
         let expected = to_i64(expected_version)?;
         self.run(move |conn| {
-            let changed = conn
-                .execute(
-                    "UPDATE bots SET owner_id = ?2, share_code = ?3, version = ?4, body = ?5
-                     WHERE id = ?1 AND version = ?6",
-                    params![row.id, row.owner_id, row.share_code, row.version, row.body, expected],
-                )
-                .map_err(db_err)?;
+            let changed = exec(
+                conn,
+                "UPDATE bots SET owner_id = ?2, share_code = ?3, version = ?4, body = ?5
+                 WHERE id = ?1 AND version = ?6",
+                params![row.id, row.owner_id, row.share_code, row.version, row.body, expected],
+            )?;
             // Zero rows: another writer got there first, or the bot is gone.
             if changed == 0 {
                 return Err(StoreError::VersionMismatch);
@@ -65,7 +61,7 @@ impl BotStore for SqliteStore {
     async fn delete(&self, id: &BotId) -> Result<(), StoreError> {
         let id = id.as_str().to_owned();
         self.run(move |conn| {
-            conn.execute("DELETE FROM bots WHERE id = ?1", [id]).map_err(db_err)?;
+            exec(conn, "DELETE FROM bots WHERE id = ?1", [id])?;
             Ok(())
         })
         .await
@@ -74,11 +70,10 @@ impl BotStore for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn find_by_share_code(&self, code: &ShareCode) -> Result<Option<BotConfig>, StoreError> {
         let code = code.as_str().to_owned();
-        self.run(move |conn| {
-            let body: Option<String> = conn
-                .query_row("SELECT body FROM bots WHERE share_code = ?1", [code], |row| row.get(0))
-                .optional()
-                .map_err(db_err)?;
+        self.read(move |conn| {
+            let body: Option<String> = first_row(conn, "SELECT body FROM bots WHERE share_code = ?1", [code], |row| {
+                row.get(0)
+            })?;
             body.as_deref().map(decode::<BotRecord>).transpose()
         })
         .await
@@ -88,7 +83,7 @@ impl BotStore for SqliteStore {
     async fn list_by_owner(&self, owner: &UserId, page: &PageRequest) -> Result<Page<BotConfig>, StoreError> {
         let owner = owner.as_str().to_owned();
         let page = page.clone();
-        self.run(move |conn| {
+        self.read(move |conn| {
             let rows = id_body_rows(
                 conn,
                 "SELECT id, body FROM bots
@@ -104,7 +99,7 @@ impl BotStore for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn list_all(&self, page: &PageRequest) -> Result<Page<BotConfig>, StoreError> {
         let page = page.clone();
-        self.run(move |conn| {
+        self.read(move |conn| {
             let rows = id_body_rows(
                 conn,
                 "SELECT id, body FROM bots WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2",

@@ -5,25 +5,32 @@
 //! Each object is stored as its `parley-records` record (JSON with a `schemaVersion`)
 //! in a `body` column beside the key columns that queries need (ids, owner, share
 //! code, sequence numbers), so neither a domain type nor the API can change what is
-//! stored; persona documents, being text and files, have plain columns. Every
-//! operation runs on `tokio::task::spawn_blocking` over one connection behind a mutex;
-//! SQLite serialises writes anyway, and the invariants the ports promise (unique ids
-//! and share codes, per-conversation sequence numbers, all-or-nothing quota charges)
-//! are enforced by the database itself.
+//! stored; persona documents, being text and files, have plain columns. No operation
+//! runs on the async runtime's threads: writes run one after another on the writer
+//! connection, owned by a thread of its own ([`SqliteStore::run`]; SQLite serialises
+//! writes anyway, and a queue costs fewer thread switches than a contended lock), and
+//! reads on a pool of read-only connections on `tokio::task::spawn_blocking`
+//! ([`SqliteStore::read`]), which, the file being in WAL mode, never wait for the
+//! writer. The invariants the ports promise (unique ids and
+//! share codes, per-conversation sequence numbers, all-or-nothing quota charges) are
+//! enforced by the database itself. Statements are prepared once per connection and
+//! kept (`prepare_cached`).
 //!
-//! Layout: [`schema`] creates the tables; `bots.rs`, `sessions.rs`, `rooms.rs`,
+//! Layout: [`schema`] creates the tables; `connection.rs` opens and configures the
+//! connections (the pragmas, and why); `bots.rs`, `sessions.rs`, `rooms.rs`,
 //! `messages.rs`, `quotas.rs` and `personas.rs` implement one port each; this file holds
 //! the store, the blocking-task plumbing and the error mapping.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
 
 use parley_core::StoreError;
 use parley_core::ports::{Page, PageRequest};
-use rusqlite::{Connection, ErrorCode, ffi};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, ffi};
 
 mod bots;
+mod connection;
 mod messages;
 mod personas;
 mod quotas;
@@ -31,14 +38,12 @@ mod rooms;
 pub mod schema;
 mod sessions;
 
-/// How long a statement waits for a lock held by another connection (another process
-/// on the same file) before it fails with `SQLITE_BUSY`.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// All Parley storage in one SQLite file. Cloning is cheap and shares the connection.
+/// All Parley storage in one SQLite file. Cloning is cheap and shares the connections;
+/// the writer's thread ends when the last clone goes.
 #[derive(Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    writer: Sender<connection::Job>,
+    readers: Arc<connection::Readers>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -71,36 +76,50 @@ impl SqliteStore {
             std::fs::create_dir_all(parent).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         }
         create_private(path).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-        let conn = Connection::open(path).map_err(db_err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
-        // `journal_mode` answers with the mode it settled on, so it is read, not executed.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            .map_err(db_err)?;
-        tracing::debug!(path = %path.display(), journal_mode = mode, "opened sqlite database");
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-            .map_err(db_err)?;
+        let conn = connection::open_writer(path)?;
         schema::migrate(&conn)?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            writer: connection::spawn_writer(conn)?,
+            readers: Arc::new(connection::Readers::new(path)),
         })
     }
 
-    /// Runs `f` with the connection on the blocking thread pool, so that SQLite's
-    /// synchronous calls never stall the async runtime.
+    /// Runs `f` with the writer on its thread, after the writes queued before it, so that
+    /// SQLite's synchronous calls never stall the async runtime. Everything that writes
+    /// goes here, and whatever must see its own writes (a look-up after a refused update).
     pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: connection::Job = Box::new(move |conn| {
+            // The caller may have gone; the write stands all the same.
+            let _ = done.send(f(conn));
+        });
+        self.writer
+            .send(job)
+            .map_err(|_| StoreError::Other("the sqlite writer has stopped".into()))?;
+        // No answer means `f` panicked: the writer refuses to go on with its connection
+        // in a state it cannot vouch for.
+        result
+            .await
+            .map_err(|_| StoreError::Other("the sqlite writer stopped during the operation".into()))?
+    }
+
+    /// Runs the read `f` on a pooled read-only connection on the blocking thread pool. It
+    /// sees every write committed before it began, and waits for none in progress.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let readers = Arc::clone(&self.readers);
         tokio::task::spawn_blocking(move || {
-            // A poisoned lock means an operation panicked half-way; refuse rather than
-            // guess at the connection's state.
-            let mut conn = conn
-                .lock()
-                .map_err(|_| StoreError::Other("the sqlite connection lock is poisoned".into()))?;
-            f(&mut conn)
+            let conn = readers.take()?;
+            let result = f(&conn);
+            readers.give_back(conn);
+            result
         })
         .await
         .map_err(|e| StoreError::Other(Box::new(e)))?
@@ -174,6 +193,26 @@ pub(crate) fn into_page<T>(
     Ok(Page { items, next })
 }
 
+/// Runs a statement that returns no rows, prepared once per connection; answers the
+/// number of rows it changed.
+pub(crate) fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize, StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute(params))
+        .map_err(db_err)
+}
+
+/// The first row of a query prepared once per connection, read by `f`, if any.
+pub(crate) fn first_row<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>, StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.query_row(params, f).optional())
+        .map_err(db_err)
+}
+
 /// Reads `(id, body)` rows from a prepared listing query.
 pub(crate) fn id_body_rows(
     conn: &Connection,
@@ -239,6 +278,56 @@ mod tests {
             StoreError::Other(_)
         ));
         assert!(matches!(db_err(failure(ffi::SQLITE_CORRUPT)), StoreError::Other(_)));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_do_not_wait_for_the_writer() {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let store = SqliteStore::open(&dir.path().join("parley.db")).expect("open");
+        store
+            .run(|conn| exec(conn, "INSERT INTO quotas (key, used) VALUES ('k', 7)", []))
+            .await
+            .expect("write");
+        // GIVEN the writer busy in a transaction that has not committed yet
+        let (held, hold) = std::sync::mpsc::channel::<()>();
+        let (started, start) = std::sync::mpsc::channel::<()>();
+        let busy = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .run(move |conn| {
+                        conn.execute_batch("BEGIN IMMEDIATE; UPDATE quotas SET used = 8 WHERE key = 'k'")
+                            .map_err(db_err)?;
+                        let _ = started.send(());
+                        let _ = hold.recv();
+                        conn.execute_batch("COMMIT").map_err(db_err)
+                    })
+                    .await
+            }
+        });
+        start.recv().expect("the writer is busy");
+        // WHEN a read comes, THEN it answers at once, with what was committed
+        let read = store.read(|conn| first_row(conn, "SELECT used FROM quotas WHERE key = 'k'", [], |r| r.get(0)));
+        let used: Option<i64> = tokio::time::timeout(std::time::Duration::from_secs(2), read)
+            .await
+            .expect("a read must not wait for the writer")
+            .expect("read");
+        assert_eq!(used, Some(7));
+        held.send(()).expect("release the writer");
+        busy.await.expect("the writer task").expect("the write");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_that_panics_fails_alone() {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let store = SqliteStore::open(&dir.path().join("parley.db")).expect("open");
+        let panicked = store.run(|_| -> Result<(), StoreError> { panic!("a bug in one write") });
+        assert!(matches!(panicked.await, Err(StoreError::Other(_))));
+        // The connection was not left in a transaction, so the writer goes on.
+        store
+            .run(|conn| exec(conn, "INSERT INTO quotas (key, used) VALUES ('k', 1)", []))
+            .await
+            .expect("the next write works");
     }
 
     #[test]

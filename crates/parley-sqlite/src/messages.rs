@@ -21,7 +21,7 @@ use parley_core::values::ClientMessageId;
 use parley_records::{MessageRecord, MessageStatusRecord, decode, encode, reply_patch};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::{SqliteStore, db_err, quotas, to_i64, to_u64};
+use crate::{SqliteStore, db_err, exec, quotas, to_i64, to_u64};
 
 /// The columns [`from_row`] reads, in order.
 const COLUMNS: &str = "seq, status, reply_seq, body";
@@ -73,7 +73,7 @@ impl MessageStore for SqliteStore {
     async fn get(&self, conversation: &Conversation, seq: u64) -> Result<Option<Message>, StoreError> {
         let key = conversation.key();
         let seq = to_i64(seq)?;
-        self.run(move |conn| {
+        self.read(move |conn| {
             let sql = format!("SELECT {COLUMNS} FROM messages WHERE conversation = ?1 AND seq = ?2");
             one(conn, &sql, params![key, seq])
         })
@@ -90,7 +90,7 @@ impl MessageStore for SqliteStore {
         let key = conversation.key();
         let author = author_id.to_owned();
         let cmid = client_message_id.as_str().to_owned();
-        self.run(move |conn| {
+        self.read(move |conn| {
             let sql = format!(
                 "SELECT {COLUMNS} FROM messages
                  WHERE conversation = ?1 AND author_id = ?2 AND client_message_id = ?3"
@@ -200,12 +200,12 @@ impl MessageStore for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all, fields(conversation = %conversation.key(), ?range))]
     async fn list(&self, conversation: &Conversation, range: MessageRange) -> Result<Vec<Message>, StoreError> {
         let key = conversation.key();
-        self.run(move |conn| match range {
+        self.read(move |conn| match range {
             MessageRange::Before { before, limit } => {
                 let before = before.map(to_i64).transpose()?;
                 let sql = format!(
                     "SELECT {COLUMNS} FROM messages
-                     WHERE conversation = ?1 AND (?2 IS NULL OR seq < ?2)
+                     WHERE conversation = ?1 AND seq < COALESCE(?2, 9223372036854775807)
                      ORDER BY seq DESC LIMIT ?3"
                 );
                 let mut newest_first = many(conn, &sql, params![key, before, i64::from(limit)])?;
@@ -250,16 +250,21 @@ impl Row {
     fn insert(self, conn: &Connection) -> Result<Message, StoreError> {
         let cmid = self.message.client_message_id.as_ref().map(|c| c.as_str().to_owned());
         // One statement: the next number is computed and claimed atomically, and
-        // UNIQUE (conversation, author_id, client_message_id) refuses a reused id.
+        // the unique index on (conversation, author_id, client_message_id) refuses a
+        // reused id.
         let seq = conn
-            .query_row(
+            .prepare_cached(
                 "INSERT INTO messages (conversation, seq, author_id, client_message_id, status, reply_seq, body)
                  VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation = ?1),
                          ?2, ?3, ?4, NULL, ?5)
                  RETURNING seq",
-                params![self.key, self.message.author_id, cmid, self.status, self.body],
-                |row| row.get::<_, i64>(0),
             )
+            .and_then(|mut stmt| {
+                stmt.query_row(
+                    params![self.key, self.message.author_id, cmid, self.status, self.body],
+                    |row| row.get::<_, i64>(0),
+                )
+            })
             .map_err(db_err)?;
         Ok(Message {
             seq: to_u64(seq)?,
@@ -278,12 +283,12 @@ fn save_row(
     patch: &str,
     expected: &str,
 ) -> Result<usize, StoreError> {
-    conn.prepare_cached(
+    exec(
+        conn,
         "UPDATE messages SET status = ?3, body = json_patch(body, ?4)
          WHERE conversation = ?1 AND seq = ?2 AND status = ?5",
+        params![key, seq, status, patch, expected],
     )
-    .and_then(|mut stmt| stmt.execute(params![key, seq, status, patch, expected]))
-    .map_err(db_err)
 }
 
 /// Sets a message's status and reply seq; the number of rows changed (0: no such message).
@@ -294,9 +299,11 @@ fn set_status_row(
     status: &str,
     reply_seq: Option<i64>,
 ) -> Result<usize, StoreError> {
-    conn.prepare_cached("UPDATE messages SET status = ?3, reply_seq = ?4 WHERE conversation = ?1 AND seq = ?2")
-        .and_then(|mut stmt| stmt.execute(params![key, seq, status, reply_seq]))
-        .map_err(db_err)
+    exec(
+        conn,
+        "UPDATE messages SET status = ?3, reply_seq = ?4 WHERE conversation = ?1 AND seq = ?2",
+        params![key, seq, status, reply_seq],
+    )
 }
 
 /// The outcome of a conditional update that changed `changed` rows: `true` when it

@@ -7,9 +7,9 @@ use parley_core::ids::BotId;
 use parley_core::persona::{PersonaDoc, PersonaInfo, PersonaKind};
 use parley_core::ports::PersonaStore;
 use parley_core::prompt::estimate_tokens;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
-use crate::{SqliteStore, db_err, to_u64};
+use crate::{SqliteStore, db_err, exec, first_row, to_u64};
 
 #[async_trait]
 impl PersonaStore for SqliteStore {
@@ -18,7 +18,8 @@ impl PersonaStore for SqliteStore {
         let bot = bot.as_str().to_owned();
         let doc = doc.clone();
         self.run(move |conn| {
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO personas (bot_id, kind, text, original, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (bot_id, kind) DO UPDATE
                  SET text = excluded.text, original = excluded.original, updated_at = excluded.updated_at",
@@ -29,8 +30,7 @@ impl PersonaStore for SqliteStore {
                     doc.original,
                     doc.updated_at.to_rfc3339()
                 ],
-            )
-            .map_err(db_err)?;
+            )?;
             Ok(())
         })
         .await
@@ -39,15 +39,13 @@ impl PersonaStore for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all, fields(bot_id = %bot, kind = %kind))]
     async fn get(&self, bot: &BotId, kind: PersonaKind) -> Result<Option<PersonaDoc>, StoreError> {
         let bot = bot.as_str().to_owned();
-        self.run(move |conn| {
-            let row: Option<(String, Option<Vec<u8>>, String)> = conn
-                .query_row(
-                    "SELECT text, original, updated_at FROM personas WHERE bot_id = ?1 AND kind = ?2",
-                    params![bot, kind.as_str()],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-                )
-                .optional()
-                .map_err(db_err)?;
+        self.read(move |conn| {
+            let row: Option<(String, Option<Vec<u8>>, String)> = first_row(
+                conn,
+                "SELECT text, original, updated_at FROM personas WHERE bot_id = ?1 AND kind = ?2",
+                params![bot, kind.as_str()],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )?;
             row.map(|(text, original, updated_at)| {
                 Ok(PersonaDoc {
                     kind,
@@ -65,12 +63,11 @@ impl PersonaStore for SqliteStore {
     async fn delete(&self, bot: &BotId, kind: PersonaKind) -> Result<bool, StoreError> {
         let bot = bot.as_str().to_owned();
         self.run(move |conn| {
-            let deleted = conn
-                .execute(
-                    "DELETE FROM personas WHERE bot_id = ?1 AND kind = ?2",
-                    params![bot, kind.as_str()],
-                )
-                .map_err(db_err)?;
+            let deleted = exec(
+                conn,
+                "DELETE FROM personas WHERE bot_id = ?1 AND kind = ?2",
+                params![bot, kind.as_str()],
+            )?;
             Ok(deleted > 0)
         })
         .await
@@ -80,8 +77,7 @@ impl PersonaStore for SqliteStore {
     async fn delete_all(&self, bot: &BotId) -> Result<(), StoreError> {
         let bot = bot.as_str().to_owned();
         self.run(move |conn| {
-            conn.execute("DELETE FROM personas WHERE bot_id = ?1", [bot])
-                .map_err(db_err)?;
+            exec(conn, "DELETE FROM personas WHERE bot_id = ?1", [bot])?;
             Ok(())
         })
         .await
@@ -90,7 +86,7 @@ impl PersonaStore for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all, fields(bot_id = %bot))]
     async fn list(&self, bot: &BotId) -> Result<Vec<PersonaInfo>, StoreError> {
         let bot = bot.as_str().to_owned();
-        self.run(move |conn| {
+        self.read(move |conn| {
             // Sizes come from SQLite, so the PDF bytes are never read for a listing.
             let mut stmt = conn
                 .prepare_cached("SELECT kind, text, length(original), updated_at FROM personas WHERE bot_id = ?1")
@@ -128,7 +124,7 @@ impl PersonaStore for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all, fields(bot_id = %bot))]
     async fn texts(&self, bot: &BotId) -> Result<Vec<(PersonaKind, String)>, StoreError> {
         let bot = bot.as_str().to_owned();
-        self.run(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached("SELECT kind, text FROM personas WHERE bot_id = ?1")
                 .map_err(db_err)?;

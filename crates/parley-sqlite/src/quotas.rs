@@ -5,47 +5,46 @@ use chrono::Utc;
 use parley_core::StoreError;
 use parley_core::ports::QuotaStore;
 use parley_core::quota::{QuotaCharge, QuotaOutcome};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 
-use crate::{SqliteStore, db_err};
+use crate::{SqliteStore, db_err, exec, first_row};
 
 /// Checks and increments one charge at a time inside `tx`, so a key charged twice in one
 /// call counts twice. Returns the key of the first counter at its limit, after which the
 /// caller must drop `tx` uncommitted to roll back the increments already made.
+///
+/// One statement per charge: the upsert increments only a counter below its limit (an
+/// expired one counts as zero and starts over with the charge's expiry), and returns
+/// no row when it refused.
 pub(crate) fn consume(tx: &Transaction<'_>, charges: &[QuotaCharge], now: i64) -> Result<Option<String>, StoreError> {
     for charge in charges {
-        let row: Option<(i64, Option<i64>)> = tx
-            .query_row(
-                "SELECT used, expires_at FROM quotas WHERE key = ?1",
-                [&charge.key],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-            .map_err(db_err)?;
-        let used = match row {
-            Some((used, expires_at)) if expires_at.is_none_or(|at| at > now) => used,
-            _ => 0,
-        };
-        if used >= i64::from(charge.limit) {
-            tracing::debug!(key = charge.key, used, limit = charge.limit, "quota refused");
-            return Ok(Some(charge.key.clone()));
-        }
-        // A live counter keeps its expiry; an expired one starts over with the charge's.
-        tx.execute(
-            "INSERT INTO quotas (key, used, expires_at) VALUES (?1, 1, ?2)
+        let charged = first_row(
+            tx,
+            "INSERT INTO quotas (key, used, expires_at) SELECT ?1, 1, ?2 WHERE ?4 > 0
              ON CONFLICT (key) DO UPDATE SET
                  used = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?3 THEN 1 ELSE used + 1 END,
                  expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?3
-                                   THEN excluded.expires_at ELSE expires_at END",
-            params![charge.key, charge.expires_at.map(|at| at.timestamp_millis()), now],
-        )
-        .map_err(db_err)?;
+                                   THEN excluded.expires_at ELSE expires_at END
+             WHERE CASE WHEN expires_at IS NOT NULL AND expires_at <= ?3 THEN 0 ELSE used END < ?4
+             RETURNING used",
+            params![
+                charge.key,
+                charge.expires_at.map(|at| at.timestamp_millis()),
+                now,
+                charge.limit
+            ],
+            |_| Ok(()),
+        )?;
+        if charged.is_none() {
+            tracing::debug!(key = charge.key, limit = charge.limit, "quota refused");
+            return Ok(Some(charge.key.clone()));
+        }
     }
     Ok(None)
 }
 
-/// Adds `amount` to a counter with no limit inside `conn`'s transaction, creating it if
-/// needed; the same expiry rule as [`consume`]: an expired counter starts over.
+/// Adds `amount` to the counter `key` (see [`QuotaStore::add`]), with the expiry rule of
+/// [`consume`]: an expired counter starts over.
 pub(crate) fn add(
     conn: &Connection,
     key: &str,
@@ -53,15 +52,15 @@ pub(crate) fn add(
     expires_at: Option<chrono::DateTime<Utc>>,
     now: i64,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO quotas (key, used, expires_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (key) DO UPDATE SET
              used = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?4 THEN ?2 ELSE used + ?2 END,
              expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at <= ?4
                                THEN excluded.expires_at ELSE expires_at END",
         params![key, amount, expires_at.map(|at| at.timestamp_millis()), now],
-    )
-    .map_err(db_err)?;
+    )?;
     Ok(())
 }
 
@@ -90,16 +89,14 @@ impl QuotaStore for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all, fields(key))]
     async fn used(&self, key: &str) -> Result<u32, StoreError> {
         let key = key.to_owned();
-        self.run(move |conn| {
+        self.read(move |conn| {
             let now = Utc::now().timestamp_millis();
-            let used: Option<i64> = conn
-                .query_row(
-                    "SELECT used FROM quotas WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)",
-                    params![key, now],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(db_err)?;
+            let used: Option<i64> = first_row(
+                conn,
+                "SELECT used FROM quotas WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)",
+                params![key, now],
+                |row| row.get(0),
+            )?;
             // Token counters can outgrow a u32 in principle; they saturate.
             Ok(u32::try_from(used.unwrap_or(0).max(0)).unwrap_or(u32::MAX))
         })
@@ -117,14 +114,18 @@ impl QuotaStore for SqliteStore {
     async fn release(&self, keys: &[String]) -> Result<(), StoreError> {
         let keys = keys.to_vec();
         self.run(move |conn| {
-            for key in &keys {
-                conn.execute(
-                    "UPDATE quotas SET used = used - 1 WHERE key = ?1 AND used > 0",
-                    params![key],
-                )
+            // One commit for all of them.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db_err)?;
+            for key in &keys {
+                exec(
+                    &tx,
+                    "UPDATE quotas SET used = used - 1 WHERE key = ?1 AND used > 0",
+                    [key],
+                )?;
             }
-            Ok(())
+            tx.commit().map_err(db_err)
         })
         .await
     }

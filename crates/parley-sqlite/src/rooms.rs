@@ -8,9 +8,9 @@ use parley_core::message::Conversation;
 use parley_core::ports::{Page, PageRequest, RoomStore};
 use parley_core::room::{Room, RoomMember};
 use parley_records::{MemberRecord, RoomRecord, decode, encode};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{TransactionBehavior, params};
 
-use crate::{SqliteStore, db_err, fetch_limit, id_body_rows, into_page};
+use crate::{SqliteStore, db_err, exec, fetch_limit, first_row, id_body_rows, into_page};
 
 #[async_trait]
 impl RoomStore for SqliteStore {
@@ -26,16 +26,16 @@ impl RoomStore for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db_err)?;
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO rooms (id, bot_id, body) VALUES (?1, ?2, ?3)",
                 params![id, bot_id, body],
-            )
-            .map_err(db_err)?;
-            tx.execute(
+            )?;
+            exec(
+                &tx,
                 "INSERT INTO room_members (room_id, user_id, body) VALUES (?1, ?2, ?3)",
                 params![id, creator_id, creator_body],
-            )
-            .map_err(db_err)?;
+            )?;
             tx.commit().map_err(db_err)
         })
         .await
@@ -44,11 +44,8 @@ impl RoomStore for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all, fields(room_id = %id))]
     async fn get(&self, id: &RoomId) -> Result<Option<Room>, StoreError> {
         let id = id.as_str().to_owned();
-        self.run(move |conn| {
-            let body: Option<String> = conn
-                .query_row("SELECT body FROM rooms WHERE id = ?1", [id], |row| row.get(0))
-                .optional()
-                .map_err(db_err)?;
+        self.read(move |conn| {
+            let body: Option<String> = first_row(conn, "SELECT body FROM rooms WHERE id = ?1", [id], |row| row.get(0))?;
             body.as_deref().map(decode::<RoomRecord>).transpose()
         })
         .await
@@ -64,10 +61,7 @@ impl RoomStore for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db_err)?;
             let id = room.room_id.as_str();
-            let body: Option<String> = tx
-                .query_row("SELECT body FROM rooms WHERE id = ?1", [id], |row| row.get(0))
-                .optional()
-                .map_err(db_err)?;
+            let body: Option<String> = first_row(&tx, "SELECT body FROM rooms WHERE id = ?1", [id], |row| row.get(0))?;
             let Some(body) = body else {
                 return Ok(());
             };
@@ -76,11 +70,11 @@ impl RoomStore for SqliteStore {
             stored.reply_mode = room.reply_mode;
             stored.invite_code = room.invite_code;
             stored.updated_at = room.updated_at;
-            tx.execute(
+            exec(
+                &tx,
                 "UPDATE rooms SET body = ?2 WHERE id = ?1",
                 params![id, encode::<RoomRecord>(&stored)?],
-            )
-            .map_err(db_err)?;
+            )?;
             tx.commit().map_err(db_err)
         })
         .await
@@ -94,11 +88,9 @@ impl RoomStore for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db_err)?;
-            tx.execute("DELETE FROM messages WHERE conversation = ?1", [&conversation])
-                .map_err(db_err)?;
-            tx.execute("DELETE FROM room_members WHERE room_id = ?1", [&id])
-                .map_err(db_err)?;
-            tx.execute("DELETE FROM rooms WHERE id = ?1", [&id]).map_err(db_err)?;
+            exec(&tx, "DELETE FROM messages WHERE conversation = ?1", [&conversation])?;
+            exec(&tx, "DELETE FROM room_members WHERE room_id = ?1", [&id])?;
+            exec(&tx, "DELETE FROM rooms WHERE id = ?1", [&id])?;
             tx.commit().map_err(db_err)
         })
         .await
@@ -113,21 +105,19 @@ impl RoomStore for SqliteStore {
             // An existing member keeps their row as it is (joined_at, display name). The
             // room must still exist: one deleted during a join is not found, not a
             // foreign-key failure.
-            let tx = conn.transaction().map_err(db_err)?;
-            let exists: bool = tx
-                .query_row("SELECT EXISTS (SELECT 1 FROM rooms WHERE id = ?1)", [&room], |row| {
-                    row.get(0)
-                })
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db_err)?;
-            if !exists {
+            let exists = first_row(&tx, "SELECT 1 FROM rooms WHERE id = ?1", [&room], |_| Ok(()))?;
+            if exists.is_none() {
                 return Err(StoreError::NotFound);
             }
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO room_members (room_id, user_id, body) VALUES (?1, ?2, ?3)
                  ON CONFLICT (room_id, user_id) DO NOTHING",
                 params![room, user, body],
-            )
-            .map_err(db_err)?;
+            )?;
             tx.commit().map_err(db_err)
         })
         .await
@@ -138,11 +128,11 @@ impl RoomStore for SqliteStore {
         let room = room.as_str().to_owned();
         let user = user.as_str().to_owned();
         self.run(move |conn| {
-            conn.execute(
+            exec(
+                conn,
                 "DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2",
                 params![room, user],
-            )
-            .map_err(db_err)?;
+            )?;
             Ok(())
         })
         .await
@@ -152,15 +142,13 @@ impl RoomStore for SqliteStore {
     async fn get_member(&self, room: &RoomId, user: &UserId) -> Result<Option<RoomMember>, StoreError> {
         let room = room.as_str().to_owned();
         let user = user.as_str().to_owned();
-        self.run(move |conn| {
-            let body: Option<String> = conn
-                .query_row(
-                    "SELECT body FROM room_members WHERE room_id = ?1 AND user_id = ?2",
-                    params![room, user],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(db_err)?;
+        self.read(move |conn| {
+            let body: Option<String> = first_row(
+                conn,
+                "SELECT body FROM room_members WHERE room_id = ?1 AND user_id = ?2",
+                params![room, user],
+                |row| row.get(0),
+            )?;
             body.as_deref().map(decode::<MemberRecord>).transpose()
         })
         .await
@@ -169,7 +157,7 @@ impl RoomStore for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all, fields(room_id = %room))]
     async fn list_members(&self, room: &RoomId) -> Result<Vec<RoomMember>, StoreError> {
         let room = room.as_str().to_owned();
-        self.run(move |conn| {
+        self.read(move |conn| {
             // In the order they joined.
             let mut stmt = conn
                 .prepare_cached("SELECT body FROM room_members WHERE room_id = ?1 ORDER BY rowid")
@@ -188,7 +176,7 @@ impl RoomStore for SqliteStore {
     async fn list_by_member(&self, user: &UserId, page: &PageRequest) -> Result<Page<Room>, StoreError> {
         let user = user.as_str().to_owned();
         let page = page.clone();
-        self.run(move |conn| {
+        self.read(move |conn| {
             let rows = id_body_rows(
                 conn,
                 "SELECT r.id, r.body FROM room_members m JOIN rooms r ON r.id = m.room_id

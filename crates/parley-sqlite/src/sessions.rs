@@ -8,9 +8,9 @@ use parley_core::message::Conversation;
 use parley_core::ports::{Page, PageRequest, SessionStore};
 use parley_core::session::Session;
 use parley_records::{SessionRecord, decode, encode};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{TransactionBehavior, params};
 
-use crate::{SqliteStore, db_err, fetch_limit, id_body_rows, into_page};
+use crate::{SqliteStore, db_err, exec, fetch_limit, first_row, id_body_rows, into_page};
 
 #[async_trait]
 impl SessionStore for SqliteStore {
@@ -21,11 +21,11 @@ impl SessionStore for SqliteStore {
         let user_id = session.user_id().map(|u| u.as_str().to_owned());
         let body = encode::<SessionRecord>(session)?;
         self.run(move |conn| {
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO sessions (id, bot_id, user_id, body) VALUES (?1, ?2, ?3, ?4)",
                 params![id, bot_id, user_id, body],
-            )
-            .map_err(db_err)?;
+            )?;
             Ok(())
         })
         .await
@@ -34,11 +34,9 @@ impl SessionStore for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all, fields(session_id = %id))]
     async fn get(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
         let id = id.as_str().to_owned();
-        self.run(move |conn| {
-            let body: Option<String> = conn
-                .query_row("SELECT body FROM sessions WHERE id = ?1", [id], |row| row.get(0))
-                .optional()
-                .map_err(db_err)?;
+        self.read(move |conn| {
+            let body: Option<String> =
+                first_row(conn, "SELECT body FROM sessions WHERE id = ?1", [id], |row| row.get(0))?;
             body.as_deref().map(decode::<SessionRecord>).transpose()
         })
         .await
@@ -54,10 +52,8 @@ impl SessionStore for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db_err)?;
             let id = session.session_id.as_str();
-            let body: Option<String> = tx
-                .query_row("SELECT body FROM sessions WHERE id = ?1", [id], |row| row.get(0))
-                .optional()
-                .map_err(db_err)?;
+            let body: Option<String> =
+                first_row(&tx, "SELECT body FROM sessions WHERE id = ?1", [id], |row| row.get(0))?;
             let Some(body) = body else {
                 return Ok(());
             };
@@ -65,11 +61,11 @@ impl SessionStore for SqliteStore {
             stored.title = session.title;
             stored.overrides = session.overrides;
             stored.updated_at = session.updated_at;
-            tx.execute(
+            exec(
+                &tx,
                 "UPDATE sessions SET body = ?2 WHERE id = ?1",
                 params![id, encode::<SessionRecord>(&stored)?],
-            )
-            .map_err(db_err)?;
+            )?;
             tx.commit().map_err(db_err)
         })
         .await
@@ -83,9 +79,8 @@ impl SessionStore for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db_err)?;
-            tx.execute("DELETE FROM messages WHERE conversation = ?1", [conversation])
-                .map_err(db_err)?;
-            tx.execute("DELETE FROM sessions WHERE id = ?1", [id]).map_err(db_err)?;
+            exec(&tx, "DELETE FROM messages WHERE conversation = ?1", [conversation])?;
+            exec(&tx, "DELETE FROM sessions WHERE id = ?1", [id])?;
             tx.commit().map_err(db_err)
         })
         .await
@@ -95,7 +90,7 @@ impl SessionStore for SqliteStore {
     async fn list_by_user(&self, user: &UserId, page: &PageRequest) -> Result<Page<Session>, StoreError> {
         let user = user.as_str().to_owned();
         let page = page.clone();
-        self.run(move |conn| {
+        self.read(move |conn| {
             let rows = id_body_rows(
                 conn,
                 "SELECT id, body FROM sessions
