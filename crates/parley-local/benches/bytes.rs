@@ -16,6 +16,8 @@
 //!
 //! Prints the figures and appends JSON lines to `PARLEY_BENCH_OUT` when set.
 
+mod common;
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -25,12 +27,12 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, header};
 use chrono::Utc;
+use common::{unix_now, unlimited_config};
 use http_body_util::BodyExt;
 use parley_core::ids::SessionId;
-use parley_core::limits::RateLimits;
 use parley_core::message::{Conversation, MessageStatus, NewMessage, Role};
 use parley_core::ports::{IdSource, MessageRange, MessageStore, RandomIds};
-use parley_local::{LocalConfig, build};
+use parley_local::build;
 use parley_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -131,12 +133,7 @@ async fn appends(messages: u64) -> anyhow::Result<Vec<Value>> {
 /// `count` JSON sends into one session through the local app; answers the report lines.
 async fn exchanges(count: u64) -> anyhow::Result<Vec<Value>> {
     let dir = tempfile::tempdir()?;
-    let mut config = LocalConfig::for_data_dir(dir.path());
-    config.rate_limits = RateLimits {
-        session_starts_per_minute: 1_000_000,
-        sends_per_minute: 1_000_000,
-        guest_sessions_per_bot_per_hour: 1_000_000,
-    };
+    let config = unlimited_config(dir.path());
     let app = build(&config, None)?;
     let groups = ["tier-unlimited".to_owned()];
     let owner = app.idp.sign_in("owner@example.com", &groups, unix_now()).id_token;
@@ -222,12 +219,5 @@ fn wchar() -> u64 {
         .lines()
         .find_map(|l| l.strip_prefix("wchar:"))
         .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_default()
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
         .unwrap_or_default()
 }

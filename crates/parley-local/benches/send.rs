@@ -9,12 +9,14 @@
 //! peak RSS is the bench process's (server and clients) after each level, and the CPU
 //! time per send is the bench process's too (server and clients share the cores).
 
+mod common;
+
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use common::{unix_now, unlimited_config};
 use futures::StreamExt;
-use parley_core::limits::RateLimits;
-use parley_local::{LocalConfig, build};
+use parley_local::build;
 use serde_json::{Value, json};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -44,14 +46,7 @@ async fn main() -> anyhow::Result<()> {
     };
 
     let dir = tempfile::tempdir()?;
-    let mut config = LocalConfig::for_data_dir(dir.path());
-    // Every client of the bench is one loopback address: exactly what the per-address
-    // limits stop. Lift them; the bench measures the send path, not the limits.
-    config.rate_limits = RateLimits {
-        session_starts_per_minute: 1_000_000,
-        sends_per_minute: 1_000_000,
-        guest_sessions_per_bot_per_hour: 1_000_000,
-    };
+    let config = unlimited_config(dir.path());
     let app = build(&config, None)?;
     let owner = app
         .idp
@@ -258,11 +253,4 @@ async fn sign_in(base: &str, http: &reqwest::Client, n: usize) -> anyhow::Result
         .json()
         .await?;
     Ok(r["idToken"].as_str().unwrap_or_default().to_owned())
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
 }
