@@ -4,6 +4,9 @@
 #   - sends per second and p50/p99/max latency at 1, 16, 50 and 200 clients, JSON and
 #     streamed, offline model, local server over loopback (crates/parley-local/benches/send.rs),
 #     and the time a streamed reply's first delta adds over the provider's (stream.rs);
+#   - the same sends from wrk, in a process of its own, against `parley` in another, with
+#     an OpenAI stand-in that answers at once: issue 11's setup for the local store
+#     (crates/parley-local/benches/wrk.rs), with the server's own CPU time per send;
 #   - cold start and peak RSS of every function binary, as zipped, beside a bare
 #     lambda_runtime echo built in the same cargo-lambda run (parley-runtime/benches/cold_start.rs);
 #   - AWS requests per warm send by operation, counted at the local AWS emulator
@@ -30,6 +33,7 @@ if [ $smoke = 1 ]; then
   trap 'rm -rf "$out" "$results"' EXIT
   export PARLEY_BENCH_LEVELS=1,4 PARLEY_BENCH_REQUESTS=40 PARLEY_BENCH_STREAMS=1
   export PARLEY_BENCH_STREAM_SENDS=2 PARLEY_BENCH_MESSAGES=120 PARLEY_BENCH_RUNS=1
+  export PARLEY_BENCH_WRK_LEVELS=1,4 PARLEY_BENCH_WRK_SECONDS=1
   # Debug builds of what `make test` builds anyway; `cargo test --bench` runs a
   # harness-less bench once, in the test profile.
   run_bench() { cargo test --locked -q -p "$1" ${3:+--features "$3"} --bench "$2"; }
@@ -58,6 +62,8 @@ fi
 echo "== sends over loopback HTTP (JSON and streamed), and the streamed reply's first delta"
 run_bench parley-local send
 run_bench parley-local stream
+echo "== the local store under wrk (parley and wrk in processes of their own)"
+run_bench parley-local wrk
 echo "== bytes per message (SQLite)"
 run_bench parley-local bytes
 echo "== cold starts"

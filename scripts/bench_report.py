@@ -2,7 +2,8 @@
 collected, and prints the report. Usage: bench_report.py RESULTS OUT_DIR SECONDS [--smoke]
 
 bench/before.json holds the AWS request counts per send measured before issue 11's
-change (main d3e5fed), shown beside this run's."""
+change (main d3e5fed), and bench/before-wrk.json the wrk levels measured by the same bench
+at main 37877f7, before the store's reads moved; both are shown beside this run's."""
 
 import datetime
 import json
@@ -59,6 +60,8 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     before_path = os.path.join(here, "..", "bench", "before.json")
     before = json.load(open(before_path)) if os.path.exists(before_path) else {}
+    before_wrk_path = os.path.join(here, "..", "bench", "before-wrk.json")
+    before_wrk = json.load(open(before_wrk_path)) if os.path.exists(before_wrk_path) else {"levels": {}}
 
     md = ["# Parley benchmark report", ""]
     md.append(
@@ -102,6 +105,40 @@ def main():
             f"{s['saves_min']}–{s['saves_max']} times while it streams."
         )
         md.append("")
+
+    wrks = kind("wrk")
+    md += ["## The local store under wrk (issue 11's setup)", ""]
+    md.append(
+        "`parley` (this build, SQLite on a fresh data directory) in a process of its own; wrk, in another, "
+        "keeps the connections sending `POST /session-message`, each send on a session of its own user; the "
+        "model is an OpenAI stand-in on loopback that answers at once. Latencies are wrk's. Server CPU is "
+        "the `parley` process's user and system time over the level's sends; the stand-in and wrk share the "
+        f"same 2 cores and are shown beside it. Before: the same bench at main {before_wrk.get('commit', '?')} "
+        f"({before_wrk.get('seconds', '?')} s a level). Targets of issue 11: at least 3,000 sends/s at 16 to 50 "
+        "connections, p99 at most 10 ms at 50."
+    )
+    md.append("")
+    bw = lambda w, k: before_wrk["levels"].get(str(w["connections"]), {}).get(k)  # noqa: E731
+    fmt = lambda v, f: "—" if v is None else f.format(v)  # noqa: E731
+    md.append(
+        table(
+            ["connections", "sends", "sends/s", "p50 ms", "p99 ms", "max ms", "server CPU ms per send",
+             "stand-in + wrk CPU ms per send", "server peak RSS MB", "before: sends/s", "before: p50 / p99 ms",
+             "before: server CPU ms"],
+            [
+                [w["connections"], f"{w['sends']:.0f}", f"{w['per_second']:.0f}", f"{w['p50_ms']:.1f}",
+                 f"{w['p99_ms']:.1f}", f"{w['max_ms']:.1f}", f"{w['server_cpu_ms_per_send']:.3f}",
+                 f"{w['stand_in_cpu_ms_per_send'] + w['wrk_cpu_ms_per_send']:.3f}",
+                 f"{w['server_peak_rss_kb'] / 1024:.0f}", fmt(bw(w, "per_second"), "{:.0f}"),
+                 f"{fmt(bw(w, 'p50_ms'), '{:.1f}')} / {fmt(bw(w, 'p99_ms'), '{:.1f}')}",
+                 fmt(bw(w, "server_cpu_ms_per_send"), "{:.3f}")]
+                for w in wrks
+            ],
+        )
+        if wrks
+        else "Not measured in this run."
+    )
+    md.append("")
 
     colds = kind("cold_start")
     echo = next((c for c in colds if c["function"] == "lambda-echo"), None)
@@ -220,6 +257,11 @@ def main():
         xs = [p["clients"] for p in pts]
         ax.plot(xs, [p["p50_ms"] for p in pts], "o-", color=colour, label=f"{mode} p50")
         ax.plot(xs, [p["p99_ms"] for p in pts], "s--", color=colour, label=f"{mode} p99")
+    pts = sorted(kind("wrk"), key=lambda w: w["connections"])
+    if pts:
+        xs = [p["connections"] for p in pts]
+        ax.plot(xs, [p["p50_ms"] for p in pts], "o-", color="tab:green", label="wrk p50 (own process)")
+        ax.plot(xs, [p["p99_ms"] for p in pts], "s--", color="tab:green", label="wrk p99 (own process)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("concurrent clients")

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what `make run` and `make test` need beyond the Rust toolchain and Node.js:
 # curl and jq for the README's quick start, Chromium and its fonts for the web app's
-# browser tests. Idempotent and quiet when everything is there.
+# browser tests, wrk for the benchmark's load from a process of its own. Idempotent
+# and quiet when everything is there.
 set -euo pipefail
 
 missing=()
-for tool in curl jq; do
+for tool in curl jq wrk; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)

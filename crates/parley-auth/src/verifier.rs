@@ -1,6 +1,7 @@
 //! The Cognito ID/access token verifier, after awslabs/aws-jwt-verify.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
@@ -40,10 +41,19 @@ pub struct VerifierConfig {
     pub leeway_seconds: u64,
 }
 
+/// Tokens whose signature a verifier remembers having checked, at most (then it starts
+/// over): a signed-in user sends the same token with every request for up to an hour.
+const REMEMBERED_SIGNATURES: usize = 4096;
+
 /// Verifies Cognito-shaped RS256 tokens against a JWKS.
 pub struct CognitoVerifier {
     config: VerifierConfig,
     keys: KeyCache,
+    /// Whole tokens whose signature was found good. A token is its signature's input and
+    /// the signature itself, so an equal string carries the same good signature: only the
+    /// RSA check (the dearest part of a request) is skipped; the claims, and so the
+    /// expiry, are checked every time.
+    good_signatures: Mutex<HashSet<String>>,
 }
 
 impl std::fmt::Debug for CognitoVerifier {
@@ -61,6 +71,7 @@ impl CognitoVerifier {
         CognitoVerifier {
             config,
             keys: KeyCache::new(jwks, JWKS_REFETCH_INTERVAL_SECONDS),
+            good_signatures: Mutex::default(),
         }
     }
 
@@ -81,14 +92,32 @@ impl CognitoVerifier {
         if raw.alg()? != "RS256" {
             return Err(AuthError::UnsupportedAlgorithm);
         }
-        let kid = raw.kid()?;
-        let key = self.keys.key_for(kid, now_unix).await?;
-        let valid = jsonwebtoken::crypto::verify(raw.signature, raw.signing_input.as_bytes(), &key, Algorithm::RS256)
-            .unwrap_or(false);
-        if !valid {
-            return Err(AuthError::BadSignature);
+        if !self.signature_known_good(token) {
+            let kid = raw.kid()?;
+            let key = self.keys.key_for(kid, now_unix).await?;
+            let valid =
+                jsonwebtoken::crypto::verify(raw.signature, raw.signing_input.as_bytes(), &key, Algorithm::RS256)
+                    .unwrap_or(false);
+            if !valid {
+                return Err(AuthError::BadSignature);
+            }
+            self.remember_good_signature(token);
         }
         self.check_claims(&raw.claims, now_unix)
+    }
+
+    fn signature_known_good(&self, token: &str) -> bool {
+        // The set holds whole strings only, so a poisoned lock still holds a valid one.
+        let known = self.good_signatures.lock().unwrap_or_else(PoisonError::into_inner);
+        known.contains(token)
+    }
+
+    fn remember_good_signature(&self, token: &str) {
+        let mut known = self.good_signatures.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.len() >= REMEMBERED_SIGNATURES {
+            known.clear();
+        }
+        known.insert(token.to_owned());
     }
 
     fn check_claims(&self, claims: &Map<String, Value>, now: u64) -> Result<VerifiedUser, AuthError> {

@@ -27,7 +27,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, header};
 use chrono::Utc;
-use common::{unix_now, unlimited_config};
+use common::{share_code, unix_now, unlimited_config};
 use http_body_util::BodyExt;
 use parley_core::ids::SessionId;
 use parley_core::message::{Conversation, MessageStatus, NewMessage, Role};
@@ -146,11 +146,7 @@ async fn exchanges(count: u64) -> anyhow::Result<Vec<Value>> {
         json!({"title": "Bytes", "limits": {"dailyMessages": 1_000_000}}),
     )
     .await?;
-    let share_code = bot["shareableUrl"]
-        .as_str()
-        .and_then(|u| u.rsplit('/').next())
-        .unwrap_or_default()
-        .to_owned();
+    let share_code = share_code(&bot);
     let session = call(&router, "/chat-session", &user, json!({"shareCode": share_code})).await?;
     let session_id = session["sessionId"].as_str().unwrap_or_default().to_owned();
 

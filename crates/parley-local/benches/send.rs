@@ -14,7 +14,7 @@ mod common;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::{unix_now, unlimited_config};
+use common::{cpu_ms, env_or, levels, peak_rss_kb, results_file, shared_bot, sign_in, unix_now, unlimited_config};
 use futures::StreamExt;
 use parley_local::build;
 use serde_json::{Value, json};
@@ -34,16 +34,10 @@ struct Level {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let levels: Vec<usize> = env_or("PARLEY_BENCH_LEVELS", "1,16,50,200")
-        .split(',')
-        .map(|l| l.trim().parse())
-        .collect::<Result<_, _>>()?;
+    let levels = levels("PARLEY_BENCH_LEVELS")?;
     let requests: usize = env_or("PARLEY_BENCH_REQUESTS", "2000").parse()?;
     let streams: usize = env_or("PARLEY_BENCH_STREAMS", "3").parse()?;
-    let mut out = match std::env::var("PARLEY_BENCH_OUT") {
-        Ok(path) => Some(std::fs::OpenOptions::new().create(true).append(true).open(path)?),
-        Err(_) => None,
-    };
+    let mut out = results_file()?;
 
     let dir = tempfile::tempdir()?;
     let config = unlimited_config(dir.path());
@@ -58,19 +52,13 @@ async fn main() -> anyhow::Result<()> {
 
     let http = reqwest::Client::new();
     // A bot whose daily limit allows the whole run.
-    let bot: Value = http
-        .post(format!("{base}/create-chat"))
-        .bearer_auth(&owner)
-        .json(&json!({"title": "Bench", "limits": {"dailyMessages": 1_000_000}}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let share_code = bot["shareableUrl"]
-        .as_str()
-        .and_then(|u| u.rsplit('/').next())
-        .unwrap_or_default()
-        .to_owned();
+    let share_code = shared_bot(
+        &base,
+        &http,
+        &owner,
+        json!({"title": "Bench", "limits": {"dailyMessages": 1_000_000}}),
+    )
+    .await?;
     // One user per client (a user's daily allowance caps one user).
     let max_clients = levels.iter().copied().max().unwrap_or(1);
     let mut tokens = Vec::new();
@@ -100,14 +88,14 @@ async fn main() -> anyhow::Result<()> {
                     session["sessionId"].as_str().unwrap_or_default().to_owned(),
                 ));
             }
-            let cpu_before = cpu_ms();
+            let cpu_before = cpu_ms("self");
             let mut level = run_level(&http, &base, mode, sessions, per_client).await?;
-            let cpu_per_send = (cpu_ms() - cpu_before) / level.latencies.len().max(1) as f64;
+            let cpu_per_send = (cpu_ms("self") - cpu_before) / level.latencies.len().max(1) as f64;
             level.latencies.sort_unstable();
             level.first_bytes.sort_unstable();
             let count = level.latencies.len();
             let throughput = count as f64 / level.elapsed.as_secs_f64();
-            let rss = peak_rss_kb();
+            let rss = peak_rss_kb("self");
             let name = if mode == Mode::Json { "json" } else { "stream" };
             let (p50, p99, max) = (
                 pct(&level.latencies, 0.50),
@@ -212,45 +200,4 @@ fn pct(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-/// CPU time this process (every thread) has used so far, user and system, in ms: fields
-/// 14 and 15 of /proc/self/stat, in clock ticks of 10 ms.
-fn cpu_ms() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The command name, in parentheses, may hold spaces: count fields after it.
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let ticks: u64 = after_name
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|t| t.parse::<u64>().ok())
-        .sum();
-    ticks as f64 * 10.0
-}
-
-/// This process's peak resident set (`VmHWM`), in KB.
-fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_default()
-}
-
-/// Signs in a benchmark user of its own through the development sign-in route.
-async fn sign_in(base: &str, http: &reqwest::Client, n: usize) -> anyhow::Result<String> {
-    let r: Value = http
-        .post(format!("{base}/dev/sign-in"))
-        .json(&json!({"email": format!("bench{n}@example.com"), "groups": ["tier-unlimited"]}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(r["idToken"].as_str().unwrap_or_default().to_owned())
 }

@@ -111,7 +111,7 @@ impl BotStore for SqliteStore {
     }
 }
 
-/// The columns of one bot, prepared before the blocking task takes them.
+/// The columns of one bot, prepared before the writer takes them.
 struct BotRow {
     id: String,
     owner_id: String,

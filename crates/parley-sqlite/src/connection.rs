@@ -54,9 +54,10 @@ const WAL_AUTOCHECKPOINT: i64 = 8000;
 /// Distinct statements a connection keeps prepared: more than the store has.
 const STATEMENT_CACHE: usize = 64;
 
-/// Idle readers kept for the next read; more are opened under load and closed after.
-/// Enough for the reads of 50 concurrent sends: opening one costs more than a read.
-const IDLE_READERS: usize = 32;
+/// Idle readers kept for the next read; more are opened when more threads read at once
+/// and closed after. Reads run on the caller's thread, so the runtime's worker threads
+/// (one per core) are most of the readers; opening one costs more than a read.
+const IDLE_READERS: usize = 8;
 
 /// A write for the writer's thread: it runs the operation and answers its caller itself.
 pub(crate) type Job = Box<dyn FnOnce(&mut Connection) + Send>;

@@ -5,13 +5,15 @@
 //! Each object is stored as its `parley-records` record (JSON with a `schemaVersion`)
 //! in a `body` column beside the key columns that queries need (ids, owner, share
 //! code, sequence numbers), so neither a domain type nor the API can change what is
-//! stored; persona documents, being text and files, have plain columns. No operation
-//! runs on the async runtime's threads: writes run one after another on the writer
-//! connection, owned by a thread of its own ([`SqliteStore::run`]; SQLite serialises
-//! writes anyway, and a queue costs fewer thread switches than a contended lock), and
-//! reads on a pool of read-only connections on `tokio::task::spawn_blocking`
-//! ([`SqliteStore::read`]), which, the file being in WAL mode, never wait for the
-//! writer. The invariants the ports promise (unique ids and
+//! stored; persona documents, being text and files, have plain columns. Writes run one
+//! after another on the writer connection, owned by a thread of its own
+//! ([`SqliteStore::run`]; SQLite serialises writes anyway, and a queue keeps SQLite's
+//! calls off the async runtime's threads while a write waits for the file's lock). Reads
+//! run on the caller's thread on a pool of read-only connections ([`SqliteStore::read`]),
+//! which, the file being in WAL mode, never wait for the writer: a read takes less time
+//! than handing it to another thread and back (measured with `make bench`). A
+//! conversation's messages are the exception, read on the writer (see `messages.rs`).
+//! The invariants the ports promise (unique ids and
 //! share codes, per-conversation sequence numbers, all-or-nothing quota charges) are
 //! enforced by the database itself. Statements are prepared once per connection and
 //! kept (`prepare_cached`).
@@ -19,8 +21,9 @@
 //! Layout: [`schema`] creates the tables; `connection.rs` opens and configures the
 //! connections (the pragmas, and why); `bots.rs`, `sessions.rs`, `rooms.rs`,
 //! `messages.rs`, `quotas.rs` and `personas.rs` implement one port each; this file holds
-//! the store, the blocking-task plumbing and the error mapping.
+//! the store, the writer and reader plumbing and the error mapping.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
@@ -107,22 +110,20 @@ impl SqliteStore {
             .map_err(|_| StoreError::Other("the sqlite writer stopped during the operation".into()))?
     }
 
-    /// Runs the read `f` on a pooled read-only connection on the blocking thread pool. It
-    /// sees every write committed before it began, and waits for none in progress.
+    /// Runs the read `f` on a pooled read-only connection, on the caller's thread. It sees
+    /// every write committed before it began, and waits for none in progress.
     pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let readers = Arc::clone(&self.readers);
-        tokio::task::spawn_blocking(move || {
-            let conn = readers.take()?;
-            let result = f(&conn);
-            readers.give_back(conn);
-            result
-        })
-        .await
-        .map_err(|e| StoreError::Other(Box::new(e)))?
+        // Inline, not on the blocking thread pool: a read takes microseconds, less than
+        // handing it to another thread and back costs (`make bench`).
+        let conn = self.readers.take()?;
+        let result = catch_unwind(AssertUnwindSafe(|| f(&conn)))
+            .map_err(|_| StoreError::Other("a read of the sqlite store failed unexpectedly".into()))?;
+        self.readers.give_back(conn);
+        result
     }
 }
 

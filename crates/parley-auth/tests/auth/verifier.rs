@@ -62,6 +62,26 @@ async fn rejects_tampered_payload() {
     assert!(matches!(result, Err(AuthError::BadSignature)), "{result:?}");
 }
 
+// Protects the remembered signatures: a token verified once is still refused once it has
+// expired, and its tampered copy (another string, with the same signature) is refused even
+// though the original was just accepted by the same verifier.
+#[tokio::test]
+async fn a_remembered_token_still_expires_and_its_tampered_copy_is_refused() {
+    let verifier = verifier();
+    let tokens = idp().sign_in("ada@example.com", &[], NOW);
+    verifier.verify_at(&tokens.id_token, NOW).await.expect("valid id token");
+    let again = verifier.verify_at(&tokens.id_token, NOW + 10).await;
+    assert!(again.is_ok(), "the same token a moment later: {again:?}");
+    let expired = verifier.verify_at(&tokens.id_token, NOW + 3600).await;
+    assert!(matches!(expired, Err(AuthError::Expired)), "{expired:?}");
+    let parts: Vec<&str> = tokens.id_token.split('.').collect();
+    let mut claims = support::decode_segment(parts[1]);
+    claims["cognito:groups"] = json!(["admins"]);
+    let tampered = format!("{}.{}.{}", parts[0], support::segment(&claims), parts[2]);
+    let result = verifier.verify_at(&tampered, NOW).await;
+    assert!(matches!(result, Err(AuthError::BadSignature)), "{result:?}");
+}
+
 // Protects against tokens from another user pool signed with a key we happen to trust.
 #[tokio::test]
 async fn rejects_wrong_issuer() {
