@@ -7,8 +7,8 @@
 //! Per level: sends/s and wrk's p50/p99/max latency, and the server's own CPU time per
 //! send and peak RSS, read from /proc, so neither the load generator nor the stand-in
 //! counts. The sessions (two per connection, each of its own user, a fresh set per
-//! level) are written into wrk's Lua script; each wrk thread takes every other one in
-//! turn, so no session has two sends at once. Any answer but 200 fails the bench.
+//! level) are written into wrk's Lua script and taken in turn, so no session has two
+//! sends at once. Any answer but 200 fails the bench.
 
 mod common;
 
@@ -86,7 +86,9 @@ async fn main() -> anyhow::Result<()> {
                 session["sessionId"].as_str().unwrap_or_default().to_owned(),
             ));
         }
-        let threads = connections.min(2);
+        // One wrk thread: it needs a tenth of a core, and a second would take more of
+        // the cores the server needs than it gives.
+        let threads = 1;
         let script = dir.path().join(format!("send-{connections}.lua"));
         std::fs::write(&script, lua_script(&sessions, threads))?;
 

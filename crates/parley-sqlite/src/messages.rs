@@ -204,31 +204,33 @@ impl MessageStore for SqliteStore {
         // another connection has committed, so under steady sends every reader starts
         // cold, and a conversation's last 20 messages (a send's history, each row on its
         // own 512-byte page, found through the key's index) cost it dozens of page reads
-        // from the file. The writer's cache holds the pages the
-        // last sends wrote, which are the ones read here: cheaper than the hand-over to
-        // its thread (`make bench`, the wrk level).
-        self.run(move |conn| match range {
-            MessageRange::Before { before, limit } => {
-                let before = before.map(to_i64).transpose()?;
-                let sql = format!(
-                    "SELECT {COLUMNS} FROM messages
+        // from the file. The writer's cache holds the pages the last sends wrote, which
+        // are the ones read here: cheaper than the hand-over to its thread (`make bench`,
+        // the wrk level). The rows are decoded here, off the writer's thread.
+        let rows = self
+            .run(move |conn| match range {
+                MessageRange::Before { before, limit } => {
+                    let before = before.map(to_i64).transpose()?;
+                    let sql = format!(
+                        "SELECT {COLUMNS} FROM messages
                      WHERE conversation = ?1 AND seq < COALESCE(?2, 9223372036854775807)
                      ORDER BY seq DESC LIMIT ?3"
-                );
-                let mut newest_first = many(conn, &sql, params![key, before, i64::from(limit)])?;
-                newest_first.reverse();
-                Ok(newest_first)
-            }
-            MessageRange::After { after, limit } => {
-                let sql = format!(
-                    "SELECT {COLUMNS} FROM messages
+                    );
+                    let mut newest_first = many(conn, &sql, params![key, before, i64::from(limit)])?;
+                    newest_first.reverse();
+                    Ok(newest_first)
+                }
+                MessageRange::After { after, limit } => {
+                    let sql = format!(
+                        "SELECT {COLUMNS} FROM messages
                      WHERE conversation = ?1 AND seq > ?2
                      ORDER BY seq ASC LIMIT ?3"
-                );
-                many(conn, &sql, params![key, to_i64(after)?, i64::from(limit)])
-            }
-        })
-        .await
+                    );
+                    many(conn, &sql, params![key, to_i64(after)?, i64::from(limit)])
+                }
+            })
+            .await?;
+        rows.into_iter().map(from_row).collect()
     }
 }
 
@@ -355,12 +357,9 @@ fn one(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Op
     raw.map(from_row).transpose()
 }
 
-fn many(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Message>, StoreError> {
+/// The rows `sql` selects, undecoded (see [`from_row`]).
+fn many(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<RawMessage>, StoreError> {
     let mut stmt = conn.prepare_cached(sql).map_err(db_err)?;
-    let rows = stmt
-        .query_map(params, raw)
-        .map_err(db_err)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(db_err)?;
-    rows.into_iter().map(from_row).collect()
+    let rows = stmt.query_map(params, raw).map_err(db_err)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
 }
