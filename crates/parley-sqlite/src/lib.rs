@@ -5,16 +5,17 @@
 //! Each object is stored as its `parley-records` record (JSON with a `schemaVersion`)
 //! in a `body` column beside the key columns that queries need (ids, owner, share
 //! code, sequence numbers), so neither a domain type nor the API can change what is
-//! stored; persona documents, being text and files, have plain columns. Writes run one
-//! after another on the writer connection, owned by a thread of its own
-//! ([`SqliteStore::run`]; SQLite serialises writes anyway, and a queue keeps SQLite's
-//! calls off the async runtime's threads while a write waits for the file's lock). Reads
-//! run on the caller's thread on a pool of read-only connections ([`SqliteStore::read`]),
-//! which, the file being in WAL mode, never wait for the writer: a read takes less time
-//! than handing it to another thread and back (measured with `make bench`). A
-//! conversation's messages are the exception, read on the writer (see `messages.rs`).
-//! The invariants the ports promise (unique ids and
-//! share codes, per-conversation sequence numbers, all-or-nothing quota charges) are
+//! stored; persona documents, being text and files, have plain columns.
+//!
+//! Writes run one after another on the writer connection, owned by a thread of its own
+//! ([`SqliteStore::run`]): SQLite serialises writes anyway, and the queue keeps SQLite's
+//! calls off the async runtime's threads while a write waits for the file's lock
+//! (writes run inline under a lock measured slower). Reads run on the caller's thread,
+//! on a pool of read-only connections ([`SqliteStore::read`]), which, the file being in
+//! WAL mode, never wait for the writer: a read takes less time than handing it to
+//! another thread and back (`make bench`). A conversation's messages are the exception,
+//! read on the writer (see `messages.rs`). The invariants the ports promise (unique ids
+//! and share codes, per-conversation sequence numbers, all-or-nothing quota charges) are
 //! enforced by the database itself. Statements are prepared once per connection and
 //! kept (`prepare_cached`).
 //!
@@ -329,6 +330,18 @@ mod tests {
             .run(|conn| exec(conn, "INSERT INTO quotas (key, used) VALUES ('k', 1)", []))
             .await
             .expect("the next write works");
+    }
+
+    // Reads run on the caller's thread: a read that panics must fail as an error, not
+    // take the request (or a current-thread runtime) down, and the pool goes on.
+    #[tokio::test]
+    async fn a_read_that_panics_fails_alone() {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let store = SqliteStore::open(&dir.path().join("parley.db")).expect("open");
+        let panicked = store.read(|_| -> Result<(), StoreError> { panic!("a bug in one read") });
+        assert!(matches!(panicked.await, Err(StoreError::Other(_))));
+        let count = store.read(|conn| first_row(conn, "SELECT count(*) FROM quotas", [], |r| r.get::<_, i64>(0)));
+        assert_eq!(count.await.expect("the next read works"), Some(0));
     }
 
     #[test]
