@@ -53,7 +53,7 @@ else
     done
   }
   echo "== packaging (cargo-lambda, release): x86_64"
-  PARLEY_PACKAGE_DIR="$target/lambda-x86_64" scripts/package.sh lambda-echo | tee /dev/stderr | sizes x86_64
+  PARLEY_PACKAGE_DIR="$target/lambda-x86_64" scripts/package.sh lambda-echo | tee >(cat >&2) | sizes x86_64
   # Cold starts of the x86_64 binaries that were just zipped (this machine is x86_64).
   bins="lambda-echo=$target/x86_64-unknown-linux-gnu/release/lambda-echo"
   for f in "${functions[@]}"; do bins+=",$f=$target/x86_64-unknown-linux-gnu/release/$f"; done
@@ -76,7 +76,7 @@ scripts/aws-emulator.sh cargo test --locked -q -p session-message --test round_t
 if [ $smoke = 0 ]; then
   # Last, as the first run cross-builds every dependency for aarch64 (minutes).
   echo "== packaging (cargo-lambda, release): arm64"
-  PARLEY_PACKAGE_DIR="$target/lambda-arm64" scripts/package.sh --arm64 lambda-echo | tee /dev/stderr | sizes arm64
+  PARLEY_PACKAGE_DIR="$target/lambda-arm64" scripts/package.sh --arm64 lambda-echo | tee >(cat >&2) | sizes arm64
 fi
 
 "$venv/bin/python" scripts/bench_report.py "$results" "$out" "$(( $(date +%s) - started ))" $([ $smoke = 1 ] && echo --smoke)
