@@ -14,10 +14,12 @@ mod common;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::{cpu_ms, env_or, levels, peak_rss_kb, results_file, shared_bot, sign_in, unix_now, unlimited_config};
+use common::{
+    cpu_ms, env_or, levels, open_sessions, peak_rss_kb, results_file, shared_bot, sign_in, unix_now, unlimited_config,
+};
 use futures::StreamExt;
 use parley_local::build;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -73,21 +75,7 @@ async fn main() -> anyhow::Result<()> {
                 Mode::Json => (requests / clients).max(1),
                 Mode::Stream => streams,
             };
-            let mut sessions = Vec::new();
-            for token in tokens.iter().take(clients) {
-                let session: Value = http
-                    .post(format!("{base}/chat-session"))
-                    .bearer_auth(token)
-                    .json(&json!({"shareCode": share_code}))
-                    .send()
-                    .await?
-                    .json()
-                    .await?;
-                sessions.push((
-                    token.clone(),
-                    session["sessionId"].as_str().unwrap_or_default().to_owned(),
-                ));
-            }
+            let sessions = open_sessions(&base, &http, &tokens[..clients], &share_code).await?;
             let cpu_before = cpu_ms("self");
             let mut level = run_level(&http, &base, mode, sessions, per_client).await?;
             let cpu_per_send = (cpu_ms("self") - cpu_before) / level.latencies.len().max(1) as f64;

@@ -20,7 +20,7 @@ use axum::Json;
 use axum::Router;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use common::{children_cpu_ms, cpu_ms, env_or, levels, peak_rss_kb, results_file, shared_bot, sign_in};
+use common::{children_cpu_ms, cpu_ms, env_or, levels, open_sessions, peak_rss_kb, results_file, shared_bot, sign_in};
 use serde_json::{Value, json};
 
 #[tokio::main]
@@ -70,22 +70,7 @@ async fn main() -> anyhow::Result<()> {
 
     println!("wrk against parley (its own process, SQLite), OpenAI stand-in answering at once, {seconds} s a level");
     for &connections in &levels {
-        let mut sessions = Vec::new();
-        for token in tokens.iter().take(2 * connections) {
-            let session: Value = http
-                .post(format!("{base}/chat-session"))
-                .bearer_auth(token)
-                .json(&json!({"shareCode": share_code}))
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
-            sessions.push((
-                token.clone(),
-                session["sessionId"].as_str().unwrap_or_default().to_owned(),
-            ));
-        }
+        let sessions = open_sessions(&base, &http, &tokens[..2 * connections], &share_code).await?;
         // One wrk thread: it needs a tenth of a core, and a second would take more of
         // the cores the server needs than it gives.
         let threads = 1;

@@ -67,11 +67,10 @@ async fn cold_start(name: &str, bin: &str) -> anyhow::Result<(Duration, u64)> {
         .env("COGNITO_CLIENT_ID", "bench");
     let started = Instant::now();
     let mut child = command.spawn()?;
-    let answered = tokio::select! {
-        r = runtime.answer() => r.ok_or_else(|| anyhow::anyhow!("{name}: the runtime stopped"))?,
-        status = child.wait() => anyhow::bail!("{name} exited before answering: {status:?}"),
-        () = tokio::time::sleep(Duration::from_secs(30)) => anyhow::bail!("{name}: no answer within 30 s"),
-    };
+    let answered = runtime
+        .answer_from(&mut child, Duration::from_secs(30))
+        .await
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let took = answered.at.duration_since(started);
     let rss = child.id().map(peak_rss_kb).unwrap_or_default();
     child.start_kill()?;

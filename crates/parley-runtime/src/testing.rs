@@ -202,6 +202,21 @@ impl LoopbackRuntime {
         self.answers.recv().await
     }
 
+    /// The next answer of `child`, a function process started against this runtime; an
+    /// error saying why when the process exits first, the server is gone, or no answer
+    /// came `within`.
+    pub async fn answer_from(
+        &mut self,
+        child: &mut tokio::process::Child,
+        within: std::time::Duration,
+    ) -> Result<Answered, String> {
+        tokio::select! {
+            answer = self.answer() => answer.ok_or_else(|| "the runtime stopped".to_owned()),
+            status = child.wait() => Err(format!("the function exited before answering: {status:?}")),
+            () = tokio::time::sleep(within) => Err(format!("no answer within {within:?}")),
+        }
+    }
+
     /// `bin` set up as Lambda starts function `function` against this runtime: the
     /// Lambda variables, test credentials, `AWS_ENDPOINT_URL` on a closed port (so any
     /// AWS call fails) and the variables every HTTP function reads.

@@ -21,11 +21,10 @@ async fn the_binary_answers_its_first_event_quickly_without_calling_aws() {
         .spawn()
         .expect("start the function binary");
 
-    let answered = tokio::select! {
-        r = runtime.answer() => r.expect("a response"),
-        status = child.wait() => panic!("the function exited before answering: {status:?}"),
-        () = tokio::time::sleep(Duration::from_secs(20)) => panic!("no answer within 20 s"),
-    };
+    let answered = runtime
+        .answer_from(&mut child, Duration::from_secs(20))
+        .await
+        .expect("a response");
     let cold_start = answered.at.duration_since(started);
     child.start_kill().expect("stop the function");
     let _ = child.wait().await;

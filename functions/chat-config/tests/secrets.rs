@@ -54,11 +54,10 @@ async fn keys_come_from_the_secrets_and_an_empty_one_stays_unset() {
         .spawn()
         .expect("start the function binary");
 
-    let answered = tokio::select! {
-        r = runtime.answer() => r.expect("a response"),
-        status = child.wait() => panic!("the function exited before answering: {status:?}"),
-        () = tokio::time::sleep(Duration::from_secs(20)) => panic!("no answer within 20 s"),
-    };
+    let answered = runtime
+        .answer_from(&mut child, Duration::from_secs(20))
+        .await
+        .expect("a response");
     child.start_kill().expect("stop the function");
     let _ = child.wait().await;
 

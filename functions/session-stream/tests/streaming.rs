@@ -107,11 +107,8 @@ async fn rest_events_are_answered_as_streams_with_a_prelude_api_gateway_takes() 
         .expect("start the function binary");
     let mut answers = Vec::new();
     while answers.len() < 3 {
-        tokio::select! {
-            answer = runtime.answer() => answers.push(answer.expect("an answer")),
-            status = child.wait() => panic!("the function exited: {status:?}"),
-            () = tokio::time::sleep(Duration::from_secs(30)) => panic!("no answer within 30 s"),
-        }
+        let answer = runtime.answer_from(&mut child, Duration::from_secs(30)).await;
+        answers.push(answer.expect("an answer"));
     }
     child.start_kill().expect("stop the function");
     let _ = child.wait().await;

@@ -116,6 +116,30 @@ pub async fn shared_bot(
     Ok(share_code(&bot))
 }
 
+/// A fresh session on the bot of `share_code` for each user of `tokens`: (token, session id).
+pub async fn open_sessions(
+    base: &str,
+    http: &reqwest::Client,
+    tokens: &[String],
+    share_code: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut sessions = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        let session: serde_json::Value = http
+            .post(format!("{base}/chat-session"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"shareCode": share_code}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let id = session["sessionId"].as_str().unwrap_or_default().to_owned();
+        sessions.push((token.clone(), id));
+    }
+    Ok(sessions)
+}
+
 /// The share code at the end of a bot's `shareableUrl`.
 pub fn share_code(bot: &serde_json::Value) -> String {
     bot["shareableUrl"]
