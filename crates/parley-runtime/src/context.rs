@@ -13,6 +13,7 @@ use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
 use parley_api::{AuthorizerContext, ClientAddr};
 use parley_core::limits::ClientAddress;
+use subtle::ConstantTimeEq;
 
 /// How a function knows that a request came through the site's CloudFront distribution,
 /// and so may believe the viewer's address CloudFront wrote. Behind CloudFront, API
@@ -43,16 +44,12 @@ impl EdgeTrust {
     fn viewer(&self, headers: &http::HeaderMap) -> Option<IpAddr> {
         let key = self.key.as_deref()?;
         let sent = headers.get(EDGE_KEY_HEADER)?.as_bytes();
-        if !constant_time_eq(sent, key.as_bytes()) {
+        // In a time that does not depend on where the two differ.
+        if !bool::from(sent.ct_eq(key.as_bytes())) {
             return None;
         }
         headers.get(VIEWER_ADDRESS_HEADER)?.to_str().ok()?.trim().parse().ok()
     }
-}
-
-/// Whether `a` equals `b`, in a time that does not depend on where they differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Copies the Lambda authorizer's context into the extensions as [`AuthorizerContext`],
